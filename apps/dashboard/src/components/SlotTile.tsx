@@ -1,0 +1,120 @@
+// One slot on the floor, readable from across the room: label, state (colour, icon, word),
+// phone and iOS versions, stage with progress and ETA, battery, cable, attempt, and the big
+// DO NOT UNPLUG while pulling the cable would leave the phone half-written.
+import type { SlotView } from '@bench/events';
+import {
+  batteryLevel,
+  clampPercent,
+  formatAttempt,
+  formatEta,
+  formatPercent,
+  formatVersions,
+  presentState,
+} from '../state/presentation';
+import { BatteryIcon } from './Icon';
+import { CableBadge, StateBadge } from './StateBadge';
+
+/** States in which a stage and progress are worth showing. */
+const SHOWS_PROGRESS = new Set<SlotView['state']>(['restoring', 'reconnecting', 'retrying', 'stuck']);
+
+export interface SlotTileProps {
+  slot: SlotView;
+  /** CSS grid placement on a wide screen (0: flow). */
+  row?: number;
+  col?: number;
+  dimmed?: boolean;
+  selected?: boolean;
+  onOpen: (slotId: string) => void;
+}
+
+export function SlotTile({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTileProps) {
+  const look = presentState(slot.state);
+  const percent = clampPercent(slot.percent);
+  const showProgress = SHOWS_PROGRESS.has(slot.state) && (slot.stage !== undefined || percent !== null);
+  const battery = batteryLevel(slot.batteryLevel);
+  const versions = formatVersions(slot.fromVersion, slot.toVersion);
+  const attempt = formatAttempt(slot.attempt, slot.maxAttempts);
+  const note = slot.state === 'quarantined' ? (slot.quarantineReason ?? slot.detail) : slot.detail;
+  const classes = ['tile', look.standOut && 'stand-out', dimmed && 'dimmed', selected && 'selected']
+    .filter(Boolean)
+    .join(' ');
+  const open = () => onOpen(slot.id);
+  return (
+    <div
+      class={classes}
+      data-testid="slot-tile"
+      data-slot-id={slot.id}
+      data-state={slot.state}
+      data-label={slot.label ?? ''}
+      data-port={slot.portPath}
+      role="button"
+      tabIndex={0}
+      aria-label={`${slot.label ?? slot.portPath}: ${slot.state}`}
+      style={{
+        '--state-colour': look.colour,
+        ...(row > 0 && col > 0 ? { '--row': String(row), '--col': String(col) } : {}),
+      }}
+      onClick={open}
+      onKeyDown={(event) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          open();
+        }
+      }}
+    >
+      <header class="tile-head">
+        <span class="tile-label">{slot.label ?? slot.portPath}</span>
+        {slot.label && <span class="tile-port">{slot.portPath}</span>}
+        {slot.paused && <span class="tile-paused">paused</span>}
+      </header>
+      <div class="tile-state">
+        <StateBadge state={slot.state} testId="tile-state" />
+      </div>
+      {slot.doNotUnplug && (
+        <div class="do-not-unplug" data-testid="do-not-unplug" role="alert">
+          DO NOT UNPLUG
+        </div>
+      )}
+      {(slot.productType || versions) && (
+        <div class="tile-device">
+          {slot.productType && <span class="tile-model">{slot.productType}</span>}
+          {versions && <span class="tile-versions">{versions}</span>}
+        </div>
+      )}
+      {showProgress && (
+        <div
+          class="tile-progress"
+          data-testid="tile-progress"
+          role="progressbar"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent ?? undefined}
+          aria-valuetext={`${slot.stage ?? ''} ${formatPercent(percent)}`.trim()}
+        >
+          <div class="tile-stage">
+            <span>{slot.stage}</span>
+            <span class="tile-percent">{formatPercent(percent)}</span>
+          </div>
+          <div class="bar">
+            <div class="bar-fill" style={{ width: `${percent ?? 0}%` }} />
+          </div>
+          {slot.etaSeconds !== undefined && <div class="tile-eta">ETA {formatEta(slot.etaSeconds)}</div>}
+        </div>
+      )}
+      {slot.state === 'queued' && slot.queuePosition !== undefined && (
+        <div class="tile-note">#{slot.queuePosition} in queue</div>
+      )}
+      {note && <div class="tile-note">{note}</div>}
+      <footer class="tile-foot">
+        {slot.batteryLevel !== undefined && (
+          <span class={`battery battery-${battery}`} title="battery">
+            <BatteryIcon percent={slot.batteryLevel} />
+            {Math.round(slot.batteryLevel)}%
+          </span>
+        )}
+        <CableBadge score={slot.cableScore} />
+        {attempt && <span class="tile-attempt">{attempt}</span>}
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,5 @@
+export * from './vocabulary';
+export * from './ids';
+export * from './errors';
+export * from './retry-policy';
+export * from './random-access';

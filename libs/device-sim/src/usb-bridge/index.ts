@@ -1,0 +1,3 @@
+export * from './bridge-protocol';
+export * from './sysfs-records';
+export * from './usb-bridge';

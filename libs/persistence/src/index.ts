@@ -1,0 +1,15 @@
+export * from './database-url';
+export * from './bench-database';
+export * from './migration-runner';
+export * from './errors';
+export * from './topology.repository';
+export * from './event.repository';
+export * from './device.repository';
+export type { BenchPrisma } from './prisma-client';
+export * from './run.repository';
+export * from './user.repository';
+export * from './floor.repository';
+export * from './summary.repository';
+export * from './batch.repository';
+export * from './credentials/passwords';
+export * from './credentials/tokens';

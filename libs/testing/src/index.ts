@@ -1,0 +1,3 @@
+export * from './services';
+export * from './processes';
+export * from './usb-conformance';

@@ -1,0 +1,2 @@
+export * from './hub-codec';
+export * from './hub-port-controller';

@@ -1,0 +1,13 @@
+import { createServer } from 'node:net';
+
+/** A port nothing listens on right now (for servers a child process will bind). */
+export function freePortForTest(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
