@@ -63,7 +63,12 @@ describe('fresh clone → npm ci → npm start', () => {
       const agentHealth = await getJson(`${agentUrl}/health`);
       expect(serverHealth).toMatchObject({ status: 200, body: { status: 'ok', app: 'server' } });
       expect(agentHealth).toMatchObject({ status: 200, body: { status: 'ok', app: 'bench-agent' } });
-      expect(await (await fetch(`${serverUrl}/`)).text()).toContain('<h1>bench</h1>');
+      // The dashboard, built by `npm ci` (prepare), with the script it loads.
+      const page = await (await fetch(`${serverUrl}/`)).text();
+      expect(page).toContain('<div id="app"></div>');
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+      expect(script).toBeDefined();
+      expect((await fetch(`${serverUrl}${script}`)).status).toBe(200);
 
       const state = JSON.parse(readFileSync(path.join(checkout, 'var/run/bench.json'), 'utf8')) as {
         pid: number;

@@ -80,6 +80,7 @@ describe('server API', () => {
 
   afterAll(async () => {
     for (const socket of sockets) socket.close();
+    receiver.closeAllConnections();
     receiver.close();
     await bench?.stop();
     remove();

@@ -117,6 +117,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       health: this.health,
       wrongDevice: this.wrongDevice,
       isPaused: (portPath) => this.paused?.has(portPath) ?? false,
+      timeScale: this.io.timeScale,
       logger: this.rootLogger,
       shutdown: this.shutdown.signal,
     });

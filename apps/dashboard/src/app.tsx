@@ -13,7 +13,8 @@ import { Login } from './components/Login';
 import { SlotDrawer } from './components/SlotDrawer';
 import { Summary } from './components/Summary';
 import { addAlert, dismissAlert, pruneResolvedAlerts } from './state/alerts';
-import { countByState, EMPTY_FLOOR, floorReducer } from './state/floor';
+import { createBatcher, nextFrame } from './state/batcher';
+import { countByState, EMPTY_FLOOR, floorReducer, type FloorAction } from './state/floor';
 
 export function App() {
   const [session, setSession] = useState<Session | null>(() => loadSession());
@@ -49,12 +50,19 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
   }, [api]);
   useEffect(reloadFloor, [reloadFloor]);
 
+  // Live events reach the floor once per animation frame, in one render (see state/batcher.ts).
+  const live = useMemo(
+    () => createBatcher<FloorAction>((actions) => dispatch({ type: 'batch', actions }), nextFrame),
+    [],
+  );
+  useEffect(() => () => live.cancel(), [live]);
+
   const connection = useBenchSocket(session.token, {
     // Whatever happened while disconnected (a server restart, a dropped link) is in a fresh snapshot.
     onConnect: reloadFloor,
-    onSlot: (slot) => dispatch({ type: 'slot.updated', slot }),
-    onProgress: (progress) => dispatch({ type: 'slot.progress', progress }),
-    onHost: (host) => dispatch({ type: 'host.updated', host }),
+    onSlot: (slot) => live.push({ type: 'slot.updated', slot }),
+    onProgress: (progress) => live.push({ type: 'slot.progress', progress }),
+    onHost: (host) => live.push({ type: 'host.updated', host }),
     onAlert: (alert) => setAlerts((current) => addAlert(current, alert)),
     // A refused handshake usually means the token is no longer valid: a 401 here logs out.
     onRefused: () => void api('me').catch(() => undefined),

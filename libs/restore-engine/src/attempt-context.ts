@@ -75,7 +75,9 @@ export class StageScope {
 
   /** The filesystem's budget grows with the image. */
   extendBudgetForBytes(bytes: number): void {
-    this.arm(filesystemBudget(bytes, this.context.budgets['send-filesystem']));
+    this.arm(
+      filesystemBudget(bytes, this.context.budgets['send-filesystem'], this.context.request.timeScale),
+    );
   }
 
   /** Runs `work` with the budget stopped (waiting in line is not the stage being slow), then re-arms it. */

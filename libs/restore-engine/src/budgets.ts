@@ -24,7 +24,34 @@ export function stageBudgets(overrides: Partial<Record<Stage, number>> = {}): Re
   return { ...DEFAULT_STAGE_BUDGETS, ...overrides };
 }
 
-/** A filesystem of `bytes` at no less than 5 MB/s, and never under the stage default. */
-export function filesystemBudget(bytes: number, base: number): number {
-  return Math.max(base, Math.ceil(bytes / (5 * 1024 * 1024)) * 1000);
+/**
+ * The least a budget shrinks to under a fast simulated clock: host-side work (TSS, reading the
+ * IPSW, this machine's own load) does not speed up with the simulator, so a 5-minute budget at
+ * 100× must not become 3 s of wall time.
+ */
+export const SCALED_BUDGET_FLOOR_MS = 30_000;
+
+/**
+ * Budgets are device time. When the device's clock runs `timeScale` times faster than ours (a
+ * simulator's speed factor), each budget shrinks by that factor, down to SCALED_BUDGET_FLOOR_MS,
+ * so a hang at 60× shows as `stuck` within a minute instead of a quarter of an hour.
+ */
+export function scaleBudgets(budgets: Record<Stage, number>, timeScale = 1): Record<Stage, number> {
+  if (timeScale <= 1) return budgets;
+  const scaled = { ...budgets };
+  for (const stage of Object.keys(scaled) as Stage[]) scaled[stage] = scaleBudget(budgets[stage], timeScale);
+  return scaled;
+}
+
+function scaleBudget(budgetMs: number, timeScale: number): number {
+  if (timeScale <= 1) return budgetMs;
+  return Math.min(budgetMs, Math.max(SCALED_BUDGET_FLOOR_MS, Math.round(budgetMs / timeScale)));
+}
+
+/**
+ * A filesystem of `bytes` at no less than 5 MB/s of device time, and never under the stage's
+ * (already scaled) budget.
+ */
+export function filesystemBudget(bytes: number, base: number, timeScale = 1): number {
+  return Math.max(base, scaleBudget(Math.ceil(bytes / (5 * 1024 * 1024)) * 1000, timeScale));
 }

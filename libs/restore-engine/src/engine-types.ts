@@ -82,6 +82,11 @@ export interface RestoreRequest {
   firmware: FirmwareChoice;
   /** Stage budgets in ms, overriding the defaults (budgets.ts). */
   budgets?: Partial<Record<Stage, number>>;
+  /**
+   * How many times faster the device's clock runs than ours: 1 on real hardware, a simulator's
+   * speed factor otherwise. Budgets shrink by it (budgets.ts, scaleBudgets).
+   */
+  timeScale?: number;
   /** How long to wait for the device to show up before the first step. */
   discoveryTimeoutMs?: number;
   /** Below this battery level (normal mode, not charging) the restore does not start. */

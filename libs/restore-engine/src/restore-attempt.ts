@@ -24,7 +24,7 @@ import {
   UsbTransportError,
   type UsbDeviceInfo,
 } from '@bench/usb-transport';
-import { stageBudgets } from './budgets';
+import { scaleBudgets, stageBudgets } from './budgets';
 import {
   SILENT_LOGGER,
   SYSTEM_CLOCK,
@@ -67,7 +67,7 @@ export class RestoreAttempt {
       logger,
       locator: new DeviceLocator(deps.bus, deps.usbmux, request.ecid, request.portPath, logger),
       emit: (event) => request.onEvent?.({ ...event, at: clock.now() } as RestoreEvent),
-      budgets: stageBudgets(request.budgets),
+      budgets: scaleBudgets(stageBudgets(request.budgets), request.timeScale),
       stage: 'prepare',
     };
   }

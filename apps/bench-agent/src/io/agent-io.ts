@@ -42,6 +42,8 @@ export interface AgentIo {
   simControlUrl?: string;
   /** In simulation (in this process or another): the simulated bench's ports, each a slot. */
   simulatedPorts?: string[];
+  /** How many times faster the devices' clock runs than ours: the simulator's speed factor, 1 on real hardware. */
+  timeScale: number;
   /** Whether the hub switches this port's power (per-port switching). */
   canPowerCycle(portPath: string): Promise<boolean>;
   powerCycle(portPath: string, signal?: AbortSignal): Promise<void>;
@@ -98,6 +100,7 @@ function realIo(env: BenchEnv): AgentIo {
       new CatalogClient({ baseUrl: env.firmware.catalogUrl }),
       new FirmwareDownloader({ dir: env.firmware.dir, cacheLimitBytes: env.firmware.cacheLimitBytes }),
     ),
+    timeScale: 1,
     ...hubOps(bus),
     close: () => bus.close(),
   };
@@ -139,6 +142,7 @@ async function simulatedIo(
     sim,
     simControlUrl,
     simulatedPorts: sim.ports(),
+    timeScale: options.speed,
     ...hubOps(sim.bus),
     close: async () => {
       await control.close();
@@ -165,6 +169,7 @@ async function remoteSimulatedIo(controlUrl: string, logger: Logger): Promise<Ag
     firmware: new LocalFirmwareStore([info.ipswPath]),
     simControlUrl: controlUrl,
     simulatedPorts: info.ports,
+    timeScale: info.speed,
     ...hubOps(bus),
     close: () => bus.close(),
   };

@@ -18,8 +18,9 @@ import type { EventPublisher, LiveState, RestoreJobData, RunSpec } from '@bench/
 import { parseRestoreJobData } from '@bench/jobs';
 import type { Logger } from '@bench/logging';
 import {
-  DEFAULT_STAGE_BUDGETS,
   kickOut,
+  scaleBudgets,
+  stageBudgets,
   type RestoreCheckpoint,
   type RestoreEngine,
   type RestoreEvent,
@@ -74,6 +75,8 @@ export interface ProcessorDeps {
   /** Aborted when the agent shuts down: the attempt stops at a safe point and is put back. */
   shutdown: AbortSignal;
   budgets?: Partial<Record<Stage, number>>;
+  /** The device clock's speed against ours (a simulator's speed factor; 1 on real hardware). */
+  timeScale?: number;
 }
 
 export class RestoreProcessor {
@@ -311,7 +314,13 @@ export class RestoreProcessor {
       ecid: spec.ecid,
       detail: 'waiting for the phone to come back',
     });
-    return this.deps.watcher.waitForPhone(spec.portPath, RECONNECT_WAIT_MS, signal);
+    // The watcher rejects when the wait is aborted; an operator's cancel is answered by the caller.
+    return this.deps.watcher
+      .waitForPhone(spec.portPath, RECONNECT_WAIT_MS, signal)
+      .catch((error: unknown) => {
+        if (signal?.aborted) return undefined;
+        throw error;
+      });
   }
 
   /** Puts the job back for a later look without spending an attempt (reconnecting, power, quarantine). */
@@ -401,6 +410,7 @@ class AttemptRun {
       firmware:
         this.spec.firmwareSelector === 'latest' ? { latest: true } : { build: this.spec.firmwareSelector },
       budgets: this.deps.budgets,
+      timeScale: this.deps.timeScale,
       discoveryTimeoutMs: 30_000,
       checkpoint,
       signal: this.controller.signal,
@@ -497,7 +507,7 @@ class AttemptRun {
     this.watchdog = setInterval(() => {
       if (this.inLine) return;
       const stage = this.lastStage ?? 'prepare';
-      const budget = this.deps.budgets?.[stage] ?? DEFAULT_STAGE_BUDGETS[stage];
+      const budget = scaleBudgets(stageBudgets(this.deps.budgets), this.deps.timeScale)[stage];
       const silent = Date.now() - this.lastSignOfLife;
       if (silent > WATCHDOG_BUDGETS * budget) {
         this.controller.abort(

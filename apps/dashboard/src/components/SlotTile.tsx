@@ -2,6 +2,7 @@
 // phone and iOS versions, stage with progress and ETA, battery, cable, attempt, and the big
 // DO NOT UNPLUG while pulling the cable would leave the phone half-written.
 import type { SlotView } from '@bench/events';
+import { Component } from 'preact';
 import {
   batteryLevel,
   clampPercent,
@@ -27,7 +28,28 @@ export interface SlotTileProps {
   onOpen: (slotId: string) => void;
 }
 
-export function SlotTile({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTileProps) {
+/**
+ * A tile renders again only when its props change: a live update replaces one slot's view and
+ * keeps every other slot's object, so of 128 tiles only the updated ones are diffed.
+ */
+export class SlotTile extends Component<SlotTileProps> {
+  override shouldComponentUpdate(next: SlotTileProps): boolean {
+    return !shallowEqual(this.props, next);
+  }
+
+  override render(props: SlotTileProps) {
+    return <TileBody {...props} />;
+  }
+}
+
+function shallowEqual(a: object, b: object): boolean {
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((key) => Object.is(left[key], right[key]));
+}
+
+function TileBody({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTileProps) {
   const look = presentState(slot.state);
   const percent = clampPercent(slot.percent);
   const showProgress = SHOWS_PROGRESS.has(slot.state) && (slot.stage !== undefined || percent !== null);

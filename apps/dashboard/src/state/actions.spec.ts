@@ -8,6 +8,8 @@ describe('availableActions', () => {
       expect(actions).toContain('retry');
       expect(actions).not.toContain('start');
       expect(actions).not.toContain('clear-quarantine');
+      // The run ended (the server answers 409 to a cancel): retry, not cancel.
+      expect(actions).not.toContain('cancel');
     }
   });
 

@@ -48,7 +48,8 @@ export function availableActions(slot: SlotView): SlotActionName[] {
   if (hasRun && RETRYABLE.includes(slot.state)) actions.push('retry');
   if (STARTABLE.includes(slot.state) && slot.ecid && !(hasRun && RETRYABLE.includes(slot.state)))
     actions.push('start');
-  if (hasRun && (ACTIVE.includes(slot.state) || slot.state === 'stuck')) actions.push('cancel');
+  // A stuck slot's run has ended (the ladder is spent and a human is asked): nothing to cancel.
+  if (hasRun && ACTIVE.includes(slot.state)) actions.push('cancel');
   actions.push(slot.paused ? 'resume' : 'pause');
   // Cutting power while the phone is being written would leave it half-restored.
   if (!slot.doNotUnplug) actions.push('power-cycle');

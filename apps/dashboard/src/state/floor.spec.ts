@@ -94,6 +94,32 @@ describe('loadFloor', () => {
   });
 });
 
+describe('floorReducer batch', () => {
+  it('applies the batched events in arrival order, as if dispatched one by one', () => {
+    const floor = floorWith(
+      slotView({ id: 'a', state: 'restoring', updatedAt: 1000 }),
+      slotView({ id: 'b' }),
+    );
+    const actions = [
+      { type: 'slot.updated', slot: slotView({ id: 'a', state: 'restoring', percent: 10, updatedAt: 2000 }) },
+      { type: 'slot.progress', progress: progress({ slotId: 'a', percent: 20, at: 2500 }) },
+      { type: 'slot.updated', slot: slotView({ id: 'a', state: 'restoring', percent: 5, updatedAt: 1500 }) },
+      { type: 'slot.updated', slot: slotView({ id: 'c', state: 'queued', updatedAt: 3000 }) },
+    ] as const;
+    const batched = floorReducer(floor, { type: 'batch', actions: [...actions] });
+    expect(batched).toEqual(actions.reduce(floorReducer, floor));
+    expect(batched.slots.a.percent).toBe(20);
+    expect(batched.slots.c.state).toBe('queued');
+    // A slot no event touched keeps its object (its tile is not re-rendered).
+    expect(batched.slots.b).toBe(floor.slots.b);
+  });
+
+  it('returns the same state for an empty batch', () => {
+    const floor = floorWith(slotView({ id: 'a' }));
+    expect(floorReducer(floor, { type: 'batch', actions: [] })).toBe(floor);
+  });
+});
+
 describe('floorReducer host.updated', () => {
   it('updates the host it names', () => {
     const floor = loadFloor(EMPTY_FLOOR, {

@@ -14,7 +14,9 @@ export type FloorAction =
   | { type: 'floor.loaded'; floor: FloorView }
   | { type: 'slot.updated'; slot: SlotView }
   | { type: 'slot.progress'; progress: SlotProgress }
-  | { type: 'host.updated'; host: { id: string; online: boolean; lastSeenAt: string | null } };
+  | { type: 'host.updated'; host: { id: string; online: boolean; lastSeenAt: string | null } }
+  /** Socket events collected over one animation frame, applied in arrival order (one render). */
+  | { type: 'batch'; actions: FloorAction[] };
 
 export const EMPTY_FLOOR: FloorState = { loaded: false, hosts: [], benches: [], slots: {} };
 
@@ -31,6 +33,8 @@ export function floorReducer(state: FloorState, action: FloorAction): FloorState
         ...state,
         hosts: state.hosts.map((host) => (host.id === action.host.id ? { ...host, ...action.host } : host)),
       };
+    case 'batch':
+      return action.actions.reduce(floorReducer, state);
   }
 }
 

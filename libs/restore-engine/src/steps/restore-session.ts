@@ -2,6 +2,7 @@
 // device's message stream as a MsgType → handler table and a DataType → data table. The
 // filesystem goes over ASR from the IPSW member, read at random offsets, never whole.
 import {
+  FirmwareInvalidError,
   StuckError,
   TransientUsbError,
   parseEcid,
@@ -227,7 +228,7 @@ class SessionHandlers {
   private async sendFilesystem(dataPort: number | undefined, signal: AbortSignal): Promise<void> {
     this.scope.switch('send-filesystem');
     const path = this.prepared.personalizer.identity.components.OS?.path;
-    if (!path) throw new TransientUsbError('the build identity has no OS image');
+    if (!path) throw new FirmwareInvalidError('the build identity has no OS image');
     const source = await this.prepared.firmware.memberSource(path);
     // Wait for an upload slot on this USB controller (admission control), showing our place.
     const admission = this.context.deps.admission;
