@@ -31,6 +31,8 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
+      // Unit specs do no I/O, but some do real crypto (RSA keys for pair records): slow on a busy CI machine.
+      testTimeout: 30_000,
       testMatch: [
         '<rootDir>/apps/*/src/**/*.spec.ts',
         '<rootDir>/libs/*/src/**/*.spec.ts',
@@ -41,12 +43,16 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // These tests start processes (the CLI, bench start, real tools); on a busy 2-core CI
+      // machine a CLI start alone can take seconds. Timing targets live in benchmarks.
+      testTimeout: 60_000,
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'],
+      testTimeout: 120_000,
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
   ],

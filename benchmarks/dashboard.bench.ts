@@ -39,7 +39,7 @@ const EVENTS_PER_SECOND = 5;
 const PERIOD_MS = 1_000 / EVENTS_PER_SECOND;
 const COLUMNS = 8;
 const WARMUP_MS = 10_000;
-const WINDOW_MS = 60_000;
+const WINDOW_MS = Number(process.argv.find((a) => a.startsWith('--window='))?.slice(9) ?? 60) * 1000; // EXPERIMENT
 const DRAIN_MS = 3_000;
 const SAMPLE_EVERY_MS = 1_000;
 const TARGET_P99_MS = 250;
@@ -288,6 +288,47 @@ async function profilePage(page: Page): Promise<void> {
   process.stdout.write(`page profile (${file}), self time over 10 s:\n`);
   for (const [key, ms] of top) process.stdout.write(`  ${ms.toFixed(0).padStart(6)} ms  ${key}\n`);
   await cdp.detach();
+
+  // Where the main thread's time goes (style, layout, paint…): thread CPU time from a 5 s trace,
+  // which other processes on the machine do not inflate as they do wall time.
+  const browser = page.context().browser() as Browser;
+  await browser.startTracing(page, { categories: ['devtools.timeline'] });
+  await sleep(5_000);
+  const { traceEvents } = JSON.parse((await browser.stopTracing()).toString('utf8')) as {
+    traceEvents: TraceEvent[];
+  };
+  const main = traceEvents.find(
+    (event) => event.name === 'thread_name' && event.args?.name === 'CrRendererMain',
+  );
+  const onMain = traceEvents.filter(
+    (event) => event.ph === 'X' && event.tid === main?.tid && event.pid === main?.pid,
+  );
+  const byName = new Map<string, { ms: number; count: number }>();
+  for (const event of onMain) {
+    const entry = byName.get(event.name) ?? { ms: 0, count: 0 };
+    entry.ms += (event.tdur ?? event.dur ?? 0) / 1000;
+    entry.count++;
+    byName.set(event.name, entry);
+  }
+  const layouts = onMain.filter((event) => event.name === 'Layout');
+  const dirty = layouts.reduce((total, event) => total + (event.args?.beginData?.dirtyObjects ?? 0), 0);
+  const layoutMs = byName.get('Layout')?.ms ?? 0;
+  process.stdout.write(
+    `page main thread, thread CPU time over 5 s (layout: ${dirty} dirty objects in ${layouts.length} layouts, ` +
+      `${((layoutMs * 1000) / Math.max(1, dirty)).toFixed(0)} µs each):\n`,
+  );
+  for (const [name, { ms, count }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12))
+    process.stdout.write(`  ${ms.toFixed(0).padStart(6)} ms  ${String(count).padStart(5)}×  ${name}\n`);
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string; beginData?: { dirtyObjects?: number } };
 }
 
 async function main(): Promise<void> {
@@ -343,6 +384,8 @@ async function main(): Promise<void> {
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
     const page = await browser.newPage({ viewport: VIEWPORT });
     await page.addInitScript(RECEIVE_SCRIPT);
+    const gap = process.argv.find((a) => a.startsWith('--gap='))?.slice(6); // EXPERIMENT
+    if (gap) await page.addInitScript(`localStorage.setItem('exp-gap', '${gap}')`);
     await page.goto(serverUrl);
     await page.getByTestId('login-username').fill(USER.username);
     await page.getByTestId('login-password').fill(USER.password);
@@ -353,6 +396,8 @@ async function main(): Promise<void> {
       .waitFor({ timeout: 60_000 });
     const tiles = await page.locator('[data-testid="slot-tile"]').count();
     if (tiles !== SLOTS) throw new Error(`the dashboard shows ${tiles} tiles, expected ${SLOTS}`);
+    const experimentStyle = process.argv.find((a) => a.startsWith('--style='))?.slice(8); // EXPERIMENT
+    if (experimentStyle) await page.addStyleTag({ content: experimentStyle });
     await page.evaluate(OBSERVER_SCRIPT);
 
     // Publishing: slot i is due every 200 ms, phases spread evenly over the period.

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const bench = new SimBench({
     speed: options.speed,
     seed: options.seed,
-    topology: topologyOf(options.controllers, options.capacityBps),
+    topology: topologyOf(options.controllers),
     firmwareDir: options.firmwareDir,
     osSize: options.osSize,
   });

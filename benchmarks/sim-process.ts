@@ -11,8 +11,6 @@ export interface SimHostOptions {
   controllers: number[];
   osSize: number;
   firmwareDir: string;
-  /** Each controller's bus capacity (default: USB 2.0, 480 Mbit/s). */
-  capacityBps?: number;
 }
 
 export interface SimHostReady {
@@ -37,12 +35,9 @@ export interface ControllerUsage {
   bytes: number;
 }
 
-export function topologyOf(controllers: number[], capacityBps?: number): SimUsbTopology {
+export function topologyOf(controllers: number[]): SimUsbTopology {
   return {
-    controllers: controllers.map((ports, index) => {
-      const controller = singleControllerTopology(ports, index + 1).controllers[0];
-      return capacityBps === undefined ? controller : { ...controller, capacityBps };
-    }),
+    controllers: controllers.map((ports, index) => singleControllerTopology(ports, index + 1).controllers[0]),
   };
 }
 

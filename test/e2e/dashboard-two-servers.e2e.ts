@@ -66,7 +66,7 @@ async function startSecondServer(bench: RunningBench): Promise<SecondServer> {
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      await Promise.race([watched.exited, new Promise((r) => setTimeout(r, 20_000))]);
+      await Promise.race([watched.exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };

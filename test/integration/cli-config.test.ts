@@ -42,3 +42,23 @@ describe('bench start with a malformed bench.config.yaml', () => {
     }
   });
 });
+
+describe('bench start without any Redis', () => {
+  it('says what to install or set, and exits non-zero without starting anything', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      // No REDIS_URL, nothing on the probe port, and no redis-server on the search path.
+      const result = await runBench(['start'], {
+        env: { PATH: path.join(dir, 'no-bin'), BENCH_HOME: dir, BENCH_REDIS_PROBE: '127.0.0.1:1' },
+        cwd: dir,
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(
+        /no Redis answers on 127\.0\.0\.1:1 and redis-server is not on PATH: install Redis \(Debian\/Ubuntu: sudo apt-get install redis-server\) .*or set REDIS_URL=redis:\/\/HOST:PORT/,
+      );
+      expect(result.stdout).not.toMatch(/server ready|agent ready/);
+    } finally {
+      remove();
+    }
+  });
+});

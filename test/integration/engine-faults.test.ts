@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FailureClass, Stage } from '@bench/bench-domain';
 import { BenchError } from '@bench/bench-domain';
-import type { BootStage, FaultRule, SimPhone } from '@bench/device-sim';
+import type { BootStage, FaultRule, SimMode, SimPhone } from '@bench/device-sim';
 import { IpswArchive, openFirmware, selectBuildIdentity } from '@bench/firmware';
 import type { RestoreCheckpoint, RestoreEvent } from '@bench/restore-engine';
 import { waitFor } from '@bench/testing';
@@ -64,20 +64,41 @@ describe('restore engine: interruptions and failures', () => {
     return { ...outcome, checkpoint };
   }
 
-  const byFault: [Stage, BootStage, number | undefined][] = [
-    ['send-ibss', 'secure-rom', 50],
-    ['send-ibec', 'iboot', 50],
-    ['boot-ramdisk', 'iboot', 50],
-    ['restored-connect', 'ios', undefined],
-    ['send-filesystem', 'ios', 40],
-    ['verify', 'ios', 50],
-    ['flash-firmware', 'ios', 50],
-    ['finalize', 'ios', undefined],
+  /**
+   * Where a real phone is when the cable comes back (restore-protocol.md §2–§3): an aborted DFU
+   * upload leaves SecureROM waiting in DFU; an aborted recovery upload leaves iBoot (or the iBEC
+   * already running) in recovery; once in the restore ramdisk, losing the host aborts the restore
+   * and the phone reboots with auto-boot false, so iBoot comes up in recovery.
+   */
+  const byFault: [Stage, BootStage, number | undefined, SimMode][] = [
+    ['send-ibss', 'secure-rom', 50, 'dfu'],
+    ['send-ibec', 'iboot', 50, 'recovery'],
+    ['boot-ramdisk', 'iboot', 50, 'recovery'],
+    ['restored-connect', 'ios', undefined, 'recovery'],
+    ['send-filesystem', 'ios', 40, 'recovery'],
+    ['verify', 'ios', 50, 'recovery'],
+    ['flash-firmware', 'ios', 50, 'recovery'],
+    ['finalize', 'ios', undefined, 'recovery'],
   ];
 
+  /**
+   * After a re-plug the phone shows in the mode it is in; a reboot it began before the pull
+   * (restore interrupted, restore finished) may still be under way, so allow it to finish.
+   */
+  async function expectBackIn(phone: SimPhone, predicted: SimMode): Promise<void> {
+    await waitFor(() => phone.presence !== 'none' || undefined, 10_000, 'the phone to enumerate again');
+    await waitFor(() => (phone.presence !== 'none' && phone.mode === predicted) || undefined, 15_000).catch(
+      () => undefined,
+    );
+    expect({ mode: phone.mode, attached: phone.presence !== 'none' }).toEqual({
+      mode: predicted,
+      attached: true,
+    });
+  }
+
   it.each(byFault)(
-    'a cable pull during %s is transient-usb; after re-plug the next attempt completes',
-    async (stage, start, progress) => {
+    'a cable pull during %s is transient-usb; the phone comes back in the predicted mode and the next attempt completes',
+    async (stage, start, progress, predicted) => {
       const phone = await phoneWith(start, (p) => [
         { ecid: p.identity.ecid, at: { stage, progress }, fault: { kind: 'cable-pull' }, times: 1 },
       ]);
@@ -88,7 +109,7 @@ describe('restore engine: interruptions and failures', () => {
       expect(failure.error.message).toBeTruthy();
 
       harness.bench.plug(phone, port);
-      await waitFor(() => phone.presence !== 'none' || undefined, 10_000, 'the phone to enumerate again');
+      await expectBackIn(phone, predicted);
       const resumedIn = phone.mode;
       const second = await attempt(phone, { checkpoint: first.checkpoint });
       if (second.error) throw second.error;
@@ -103,13 +124,16 @@ describe('restore engine: interruptions and failures', () => {
     },
   );
 
-  it.each<[Stage, BootStage]>([
-    ['prepare', 'ios'],
-    ['enter-recovery', 'ios'],
-    ['reboot', 'ios'],
+  // Pulled before the phone was asked anything (prepare, and enter-recovery before EnterRecovery
+  // went out: the stage event comes first) it stays in iOS; pulled after StatusMsg 0 it goes on
+  // booting the new system, and comes back in iOS.
+  it.each<[Stage, BootStage, SimMode]>([
+    ['prepare', 'ios', 'normal'],
+    ['enter-recovery', 'ios', 'normal'],
+    ['reboot', 'ios', 'normal'],
   ])(
-    'a cable pull during %s (pulled by hand) is transient-usb and the next attempt completes',
-    async (stage, start) => {
+    'a cable pull during %s (pulled by hand) is transient-usb; back in %s mode, the next attempt completes',
+    async (stage, start, predicted) => {
       const phone = await phoneWith(start);
       const port = harness.bench.portOf(phone) as string;
       if (stage === 'prepare') harness.bench.unplug(phone);
@@ -121,6 +145,7 @@ describe('restore engine: interruptions and failures', () => {
       const failure = failureOf(first.error);
       expect([failure.failureClass, failure.stage]).toEqual(['transient-usb', stage]);
       harness.bench.plug(phone, port);
+      await expectBackIn(phone, predicted);
       const second = await attempt(phone, { checkpoint: first.checkpoint });
       if (second.error) throw second.error;
       expect(phone.buildVersion).toBe('22G100');

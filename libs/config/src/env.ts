@@ -47,6 +47,9 @@ const EnvSchema = z.object({
     .positive()
     .default(8 * 1024 * 1024),
   BENCH_SIM_START_MODE: z.enum(['normal', 'recovery', 'dfu', 'restore']).default('normal'),
+  /** Simulated USB layout: ports per host controller, and each controller's bandwidth. */
+  BENCH_SIM_PORTS_PER_CONTROLLER: z.coerce.number().int().min(1).max(128).optional(),
+  BENCH_SIM_CONTROLLER_MBPS: z.coerce.number().positive().optional(),
   BENCH_SIM_REMOTE: z
     .string()
     .regex(/^http:\/\/[^/\s]+\/?$/, 'expected the control URL of a running simulator, http://HOST:PORT')
@@ -78,6 +81,9 @@ export interface BenchEnv {
     seed: number;
     osSize: number;
     startMode: 'normal' | 'recovery' | 'dfu' | 'restore';
+    /** Ports per simulated controller and its bandwidth (default: the stock layout, USB 2.0). */
+    portsPerController?: number;
+    controllerBps?: number;
   };
   /**
    * The agent drives a simulated bench running in another process (its control API), through
@@ -142,6 +148,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, cwd = process.c
             seed: e.BENCH_SIM_SEED,
             osSize: e.BENCH_SIM_OS_SIZE,
             startMode: e.BENCH_SIM_START_MODE,
+            portsPerController: e.BENCH_SIM_PORTS_PER_CONTROLLER,
+            controllerBps:
+              e.BENCH_SIM_CONTROLLER_MBPS === undefined ? undefined : e.BENCH_SIM_CONTROLLER_MBPS * 1e6,
           }
         : undefined,
     simRemote: e.BENCH_SIM_REMOTE ? { controlUrl: e.BENCH_SIM_REMOTE.replace(/\/$/, '') } : undefined,

@@ -11,3 +11,4 @@ export * from './catalog/catalog-client';
 export * from './download/firmware-cache';
 export * from './download/firmware-downloader';
 export * from './store/firmware-store';
+export * from './store/manifest-cache';

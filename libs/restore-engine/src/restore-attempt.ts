@@ -213,7 +213,7 @@ export class RestoreAttempt {
       );
     }
     return new StuckError(
-      `${stage} made no progress within its ${seconds} s budget (the phone is in ${here.mode} mode)`,
+      `${stage} did not finish within its ${seconds} s budget (the phone is in ${here.mode} mode)`,
       {
         stage,
       },

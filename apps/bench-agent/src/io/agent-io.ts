@@ -120,7 +120,7 @@ async function simulatedIo(
   const sim = new SimBench({
     speed: options.speed,
     seed: options.seed,
-    topology: topologyFor(options.phones),
+    topology: topologyFor(options.phones, options),
     firmwareDir: path.join(env.varDir, 'sim-firmware'),
     osSize: options.osSize,
     faults,

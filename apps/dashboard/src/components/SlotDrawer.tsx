@@ -14,7 +14,7 @@ import {
   formatPercent,
   formatVersions,
 } from '../state/presentation';
-import { deviceLogExcerpt, healthSeries, timeline } from '../state/slot-detail';
+import { detailLagsBehind, deviceLogExcerpt, healthSeries, timeline } from '../state/slot-detail';
 import { Sparkline } from './Sparkline';
 import { CableBadge, StateBadge } from './StateBadge';
 
@@ -26,6 +26,10 @@ export interface SlotDrawerProps {
 
 type ActionStatus =
   { kind: 'busy'; action: SlotActionName } | { kind: 'ok' | 'error'; message: string } | null;
+
+/** While the records lag behind the tile, the detail is read again this often, this many times. */
+const CATCH_UP_MS = 1_000;
+const MAX_CATCH_UPS = 15;
 
 export function SlotDrawer({ slot, api, onClose }: SlotDrawerProps) {
   const [detail, setDetail] = useState<SlotDetailView | null>(null);
@@ -47,6 +51,20 @@ export function SlotDrawer({ slot, api, onClose }: SlotDrawerProps) {
       });
     return () => controller.abort();
   }, [api, refreshKey, reloads]);
+
+  // The tile can say how a run ended before the recorder has written it: read again until the
+  // detail agrees (a bounded number of times, for a recorder that is down).
+  const [catchUps, setCatchUps] = useState(0);
+  useEffect(() => setCatchUps(0), [refreshKey]);
+  const lagging = detail !== null && detailLagsBehind(slot, detail);
+  useEffect(() => {
+    if (!lagging || catchUps >= MAX_CATCH_UPS) return undefined;
+    const timer = setTimeout(() => {
+      setCatchUps((count) => count + 1);
+      setReloads((count) => count + 1);
+    }, CATCH_UP_MS);
+    return () => clearTimeout(timer);
+  }, [lagging, catchUps, detail]);
 
   useEffect(() => setStatus(null), [slot.id]);
 

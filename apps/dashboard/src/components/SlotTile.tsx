@@ -118,7 +118,8 @@ function TileBody({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTile
             <span class="tile-percent">{formatPercent(percent)}</span>
           </div>
           <div class="bar">
-            <div class="bar-fill" style={{ width: `${percent ?? 0}%` }} />
+            {/* Scaled, not sized: a transform transition runs on the compositor, a width one re-lays out every frame. */}
+            <div class="bar-fill" style={{ transform: `scaleX(${(percent ?? 0) / 100})` }} />
           </div>
           {slot.etaSeconds !== undefined && <div class="tile-eta">ETA {formatEta(slot.etaSeconds)}</div>}
         </div>

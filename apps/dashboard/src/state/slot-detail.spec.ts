@@ -1,5 +1,12 @@
-import type { AttemptView, EventView, SlotDetailView } from '@bench/events';
-import { describeEvent, deviceLogExcerpt, healthSeries, sparklineSegments, timeline } from './slot-detail';
+import type { AttemptView, EventView, RunView, SlotDetailView } from '@bench/events';
+import {
+  describeEvent,
+  detailLagsBehind,
+  deviceLogExcerpt,
+  healthSeries,
+  sparklineSegments,
+  timeline,
+} from './slot-detail';
 import { slotView } from './slot-view.fixture';
 
 function event(id: number, at: string, kind: string, payload: unknown): EventView {
@@ -126,5 +133,51 @@ describe('health sparkline', () => {
     expect(sparklineSegments([100, 50, null, 0, 200], 40, 10)).toEqual(['0,0 10,5', '30,10 40,0']);
     expect(sparklineSegments([40], 40, 10)).toEqual(['20,6']);
     expect(sparklineSegments([], 40, 10)).toEqual([]);
+  });
+});
+
+describe('detailLagsBehind', () => {
+  const run = (id: string, state: string): RunView => ({
+    id,
+    hostId: 'host-1',
+    portPath: 'port-s1',
+    slotId: 's1',
+    deviceEcid: 'E1',
+    firmwareSelector: 'latest',
+    behavior: 'erase',
+    state,
+    lastStage: null,
+    failureClass: null,
+    failureMessage: null,
+    fromVersion: null,
+    toVersion: null,
+    operator: null,
+    batchId: null,
+    createdAt: '2025-01-01T10:00:00Z',
+    startedAt: null,
+    finishedAt: null,
+    attempts: [],
+  });
+
+  it('says so while the tile shows how the run ended and the records still have it going', () => {
+    for (const state of ['done', 'stuck', 'bricked', 'attention'] as const) {
+      const slot = slotView({ id: 's1', state, runId: 'r1' });
+      expect(detailLagsBehind(slot, detail({ run: run('r1', 'running') }))).toBe(true);
+      expect(detailLagsBehind(slot, detail({ run: run('r1', 'queued') }))).toBe(true);
+      expect(detailLagsBehind(slot, detail({ run: run('r1', state === 'done' ? 'done' : 'failed') }))).toBe(
+        false,
+      );
+    }
+  });
+
+  it('does not while the run is under way, for another run or another slot', () => {
+    const restoring = slotView({ id: 's1', state: 'restoring', runId: 'r1' });
+    expect(detailLagsBehind(restoring, detail({ run: run('r1', 'running') }))).toBe(false);
+    // A next run waits in the queue (a paused port) while the tile still shows the last one.
+    const done = slotView({ id: 's1', state: 'done', runId: 'r1' });
+    expect(detailLagsBehind(done, detail({ run: run('r2', 'queued') }))).toBe(false);
+    expect(detailLagsBehind(done, detail({ run: null }))).toBe(false);
+    const other = detail({ slot: slotView({ id: 's2' }), run: run('r1', 'running') });
+    expect(detailLagsBehind(done, other)).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 // View-model of the slot drawer: a one-line summary per recorded event, the device-log excerpt
 // and the health sparkline's geometry. Event payloads are the recorded stream events (unknown to
 // the type system here), so every field is read defensively.
-import type { EventView, HealthSampleView, SlotDetailView } from '@bench/events';
+import type { EventView, HealthSampleView, SlotDetailView, SlotView } from '@bench/events';
+import type { SlotState } from './vocabulary';
 
 function field(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
@@ -132,4 +133,24 @@ export function sparklineSegments(
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** Slot states the agent shows only once the slot's run has ended. */
+const RUN_ENDED: readonly SlotState[] = ['done', 'stuck', 'bricked', 'attention'];
+
+/**
+ * Whether a drawer's records lag behind the live slot: the floor hears the agent at once, while
+ * the run and its attempts are recorded a moment later (the server's recorder reads another
+ * stream). A detail read in between shows the slot's run still going when the tile already says
+ * how it ended; the drawer reads it again until the records catch up.
+ */
+export function detailLagsBehind(slot: SlotView, detail: SlotDetailView): boolean {
+  const run = detail.run;
+  return (
+    detail.slot.id === slot.id &&
+    run !== null &&
+    run.id === slot.runId &&
+    RUN_ENDED.includes(slot.state) &&
+    (run.state === 'queued' || run.state === 'running')
+  );
 }

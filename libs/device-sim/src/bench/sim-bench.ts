@@ -325,13 +325,19 @@ export class SimBench implements BenchActions {
 }
 
 /** A topology with room for `phones` phones: 7-port switching hubs, two per USB 2.0 controller. */
-export function topologyFor(phones: number): SimUsbTopology {
-  if (phones <= 11) return DEFAULT_SIM_TOPOLOGY;
+export function topologyFor(
+  phones: number,
+  layout: { portsPerController?: number; controllerBps?: number } = {},
+): SimUsbTopology {
+  if (phones <= 11 && layout.portsPerController === undefined && layout.controllerBps === undefined)
+    return DEFAULT_SIM_TOPOLOGY;
+  const perController = layout.portsPerController ?? 14;
   const controllers: SimUsbTopology['controllers'] = [];
   let remaining = phones;
   for (let bus = 1; remaining > 0; bus++) {
-    const ports = Math.min(14, remaining);
-    controllers.push(singleControllerTopology(ports, bus).controllers[0]);
+    const ports = Math.min(perController, remaining);
+    const controller = singleControllerTopology(ports, bus).controllers[0];
+    controllers.push(layout.controllerBps === undefined ? controller : { ...controller, capacityBps: layout.controllerBps });
     remaining -= ports;
   }
   return { controllers };

@@ -75,13 +75,21 @@ class LockdownConnection {
   ) {
     this.phone = device.phone;
     this.pairing = pairingOf(this.phone);
-    this.connection = new PlistServiceConnection(channel, { name: 'lockdownd' });
+    this.connection = new PlistServiceConnection(channel, {
+      name: 'lockdownd',
+      // A frame it cannot read (over the size limit, not a plist dict) or a dict without a
+      // string `Request`: lockdownd's usual `Error` reply, then it hangs up. There is no request
+      // name to echo.
+      malformedReply: () => ({ Error: 'InvalidRequest' }),
+    });
     this.connection.start((request) => this.handle(request));
   }
 
   private async handle(request: PlistDict): Promise<void> {
-    const name = optionalString(request, 'Request');
-    if (!name) return this.connection.fail(new Error('lockdownd request without Request'));
+    const name = request.Request;
+    if (typeof name !== 'string' || name === '') {
+      return this.connection.refuse(new Error('lockdownd request without a Request name'));
+    }
     switch (name) {
       case 'QueryType':
         return this.reply(name, { Type: LOCKDOWN_SERVICE_TYPE });

@@ -88,6 +88,10 @@ class RestoreModeDevice {
   acceptRestored(channel: Duplex): void {
     const connection: PlistServiceConnection = new PlistServiceConnection(channel, {
       name: 'restored',
+      // Unreadable input (oversized frame, broken plist, a mistyped field) gets an `Error` reply
+      // like the unknown request below, then the connection closes; mid-restore that is a host
+      // gone, so the phone falls back to recovery.
+      malformedReply: () => ({ Error: 'InvalidRequest' }),
       onClose: () => {
         if (this.session?.connection === connection)
           this.session.restore.onHostGone('the host closed the restore connection');

@@ -9,6 +9,7 @@ import {
   encodePlistXml,
   framePayload,
   plistServiceFormat,
+  ProtocolError,
   type FrameFormat,
   type PlistDict,
 } from '@bench/protocols';
@@ -36,6 +37,12 @@ export interface PlistServiceConnectionOptions {
   maxPayload?: number;
   /** Called with the reason when the connection ends (host closed, malformed input, TLS failure). */
   onClose?: (reason: Error | undefined) => void;
+  /**
+   * The reply to input that is not a request: a frame over `maxPayload`, a plist that does not
+   * parse or is not a dict, or whatever the handler hands to `refuse`. It is sent (in TLS when
+   * the session is), then the connection closes. Without it such input just closes the connection.
+   */
+  malformedReply?: (reason: Error) => PlistDict;
 }
 
 export class PlistServiceConnection {
@@ -48,6 +55,8 @@ export class PlistServiceConnection {
   private pumping = false;
   private handler?: PlistRequestHandler;
   private ended = false;
+  /** A refusal is being sent: nothing more is read or handled. */
+  private refusing = false;
   private readonly maxPayload: number;
 
   constructor(
@@ -73,7 +82,11 @@ export class PlistServiceConnection {
   }
 
   async send(body: PlistDict): Promise<void> {
-    if (this.ended) return;
+    if (this.ended || this.refusing) return;
+    return this.write(body);
+  }
+
+  private async write(body: PlistDict): Promise<void> {
     const frame = encodeBigEndianLengthPrefixed(encodePlistXml(body));
     if (this.mode === 'tls' && this.tls) return this.tls.write(frame);
     await new Promise<void>((resolve) => this.channel.write(frame, () => resolve()));
@@ -122,8 +135,29 @@ export class PlistServiceConnection {
     this.finish(reason);
   }
 
+  /**
+   * Input that is not a request: answers with `malformedReply` (when the service has one), then
+   * ends the connection. Requests already queued behind it are dropped, nothing more is read.
+   */
+  async refuse(reason: Error): Promise<void> {
+    if (this.ended || this.refusing) return;
+    const reply = this.options.malformedReply?.(reason);
+    if (!reply) return this.fail(reason);
+    this.refusing = true;
+    this.queue.length = 0;
+    try {
+      await this.write(reply);
+    } catch {
+      // The peer is gone already: nothing to tell it.
+    }
+    this.finish(reason);
+    this.channel.end();
+    // A peer that never closes its end would keep the socket half-open forever.
+    setTimeout(() => this.channel.destroy(), 2_000).unref();
+  }
+
   private onRaw(chunk: Buffer): void {
-    if (this.ended) return;
+    if (this.ended || this.refusing) return;
     if (this.mode === 'tls') {
       this.tls?.feed(chunk);
       return;
@@ -150,11 +184,11 @@ export class PlistServiceConnection {
   }
 
   private onFrames(decoder: FrameDecoder | undefined, chunk: Buffer): void {
-    if (!decoder || this.ended) return;
+    if (!decoder || this.ended || this.refusing) return;
     try {
       this.queue.push(...decoder.push(chunk));
     } catch (error) {
-      this.fail(error as Error);
+      void this.refuse(error as Error);
       return;
     }
     void this.pump();
@@ -164,19 +198,21 @@ export class PlistServiceConnection {
     if (this.pumping || !this.handler) return;
     this.pumping = true;
     try {
-      while (!this.ended && this.queue.length > 0) {
+      while (!this.ended && !this.refusing && this.queue.length > 0) {
         const frame = this.queue.shift() as Buffer;
         let request: PlistDict;
         try {
           request = decodePlistDict(framePayload(frame));
         } catch (error) {
-          this.fail(error as Error);
+          await this.refuse(error as Error);
           return;
         }
         try {
           await this.handler(request);
         } catch (error) {
-          this.fail(error instanceof Error ? error : new Error(String(error)));
+          // A mistyped field the handler tripped over is malformed input too.
+          if (error instanceof ProtocolError) await this.refuse(error);
+          else this.fail(error instanceof Error ? error : new Error(String(error)));
           return;
         }
       }

@@ -5,6 +5,7 @@ import { IpswArchive } from '../ipsw/ipsw-archive';
 import type { BuildManifest } from '../manifest/build-manifest';
 import { LATEST_SIGNED, compareVersions, type FirmwareCatalog } from '../catalog/catalog-client';
 import type { FirmwareDownloader, DownloadProgress } from '../download/firmware-downloader';
+import { manifestCache } from './manifest-cache';
 
 export interface ResolvedFirmware {
   productType: string;
@@ -35,11 +36,14 @@ export interface FirmwareStore {
   open(firmware: ResolvedFirmware): Promise<OpenFirmware>;
 }
 
-/** Opens an IPSW and reads its manifest; shared by the stores. */
+/**
+ * Opens an IPSW and reads its manifest; shared by the stores. The manifest is parsed once per
+ * IPSW file and shared, read-only (frozen), by every restore of it (manifest-cache.ts).
+ */
 export async function openFirmware(firmware: ResolvedFirmware, extractDir?: string): Promise<OpenFirmware> {
   const archive = await IpswArchive.open(firmware.path);
   try {
-    const manifest = await archive.readBuildManifest();
+    const manifest = await manifestCache.manifestOf(archive);
     return {
       firmware,
       manifest,
@@ -117,11 +121,13 @@ export class LocalFirmwareStore implements FirmwareStore {
   }
 }
 
-async function readManifest(path: string): Promise<BuildManifest> {
-  const archive = await IpswArchive.open(path);
-  try {
-    return await archive.readBuildManifest();
-  } finally {
-    await archive.close();
-  }
+function readManifest(path: string): Promise<BuildManifest> {
+  return manifestCache.get(path, async () => {
+    const archive = await IpswArchive.open(path);
+    try {
+      return await archive.readBuildManifest();
+    } finally {
+      await archive.close();
+    }
+  });
 }
