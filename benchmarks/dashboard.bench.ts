@@ -480,6 +480,8 @@ async function main(): Promise<void> {
     await sleep(DRAIN_MS);
     const seen = (await page.evaluate('window.__benchSeen')) as Seen[];
     const received = (await page.evaluate('window.__benchReceived')) as [number, number, number][];
+    if (process.argv.includes('--dump')) // EXPERIMENT
+      writeFileSync('/tmp/dash-dump.json', JSON.stringify({ seen, received, nodeReceived, sentAt: published.sentAt, windowStart, windowEnd }));
 
     // Updates published in the window, and what the page drew of them.
     const inWindow = (sentAt: number) => sentAt >= windowStart && sentAt < windowEnd;

@@ -89,7 +89,8 @@ export async function startBench(args: string[], env: NodeJS.ProcessEnv = {}): P
       await database?.close();
       if (child.exitCode === null) {
         child.kill('SIGINT');
-        await Promise.race([watched.exited, new Promise((r) => setTimeout(r, 40_000))]);
+        // unref: once the bench has exited, this timer must not keep jest waiting.
+        await Promise.race([watched.exited, new Promise((r) => setTimeout(r, 40_000).unref())]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       remove();

@@ -65,10 +65,11 @@ describe('restore engine: interruptions and failures', () => {
   }
 
   /**
-   * Where a real phone is when the cable comes back (restore-protocol.md §2–§3): an aborted DFU
-   * upload leaves SecureROM waiting in DFU; an aborted recovery upload leaves iBoot (or the iBEC
-   * already running) in recovery; once in the restore ramdisk, losing the host aborts the restore
-   * and the phone reboots with auto-boot false, so iBoot comes up in recovery.
+   * The mode the phone is in when the cable comes back. A pull only ends the USB transfer: an
+   * aborted DFU upload (restore-protocol.md §2.3) leaves SecureROM waiting in DFU; an aborted
+   * recovery upload (§2.2) leaves iBoot, or the iBEC already running, in recovery. In the restore
+   * ramdisk, losing the host aborts the restore and the phone reboots; the host set `auto-boot
+   * false` before booting the ramdisk (§3.5 step 3), so iBoot comes up in recovery.
    */
   const byFault: [Stage, BootStage, number | undefined, SimMode][] = [
     ['send-ibss', 'secure-rom', 50, 'dfu'],
@@ -132,7 +133,7 @@ describe('restore engine: interruptions and failures', () => {
     ['enter-recovery', 'ios', 'normal'],
     ['reboot', 'ios', 'normal'],
   ])(
-    'a cable pull during %s (pulled by hand) is transient-usb; back in %s mode, the next attempt completes',
+    'a cable pull during %s (pulled by hand) is transient-usb; the phone comes back in iOS and the next attempt completes',
     async (stage, start, predicted) => {
       const phone = await phoneWith(start);
       const port = harness.bench.portOf(phone) as string;

@@ -1,7 +1,7 @@
-// IpswArchive on real zips: random access through a stored member fast enough for ASR (the
-// benchmark needs > 400 MB/s), and typed FirmwareInvalidErrors for a deflated member where random
-// access is needed (or extraction to a cache directory when asked), a file that is not a zip, a
-// missing member and a CRC mismatch.
+// IpswArchive on real zips: random access through a stored member, streamed the way ASR reads it
+// (its speed is the bench:asr benchmark's business, not a test's), and typed FirmwareInvalidErrors
+// for a deflated member where random access is needed (or extraction to a cache directory when
+// asked), a file that is not a zip, a missing member and a CRC mismatch.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,30 +21,33 @@ describe('IpswArchive', () => {
   const { dir, remove } = tempDir();
   afterAll(() => remove());
 
-  it('streams a stored 256 MiB OS image through memberSource at more than 400 MB/s', async () => {
+  it('streams a stored 256 MiB OS image through memberSource in ASR chunks, every byte matching the image', async () => {
     const ipsw = await buildSyntheticIpsw({
       productTypes: ['iPhone10,1'],
-      out: path.join(dir, 'fast.ipsw'),
+      out: path.join(dir, 'large.ipsw'),
       osSize: 256 * 1024 * 1024,
     });
     const archive = await IpswArchive.open(ipsw.path);
     try {
       const source = await archive.memberSource(ipsw.os.member);
+      expect(source.size).toBe(256 * 1024 * 1024);
       const image = SyntheticOsImage.fromHeader(await source.read(0, 512));
-      let best = 0;
-      for (let pass = 0; pass < 3; pass++) {
-        const started = process.hrtime.bigint();
-        let bytes = 0;
-        for (let offset = 0; offset < source.size; offset += ASR_CHUNK)
-          bytes += (await source.read(offset, ASR_CHUNK)).length;
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        expect(bytes).toBe(source.size);
-        best = Math.max(best, bytes / seconds / 1e6);
+      // Front to back in ASR's 0x20000-byte chunks, each checked against the image.
+      let bytes = 0;
+      const mismatches: number[] = [];
+      for (let offset = 0; offset < source.size; offset += ASR_CHUNK) {
+        const chunk = await source.read(offset, ASR_CHUNK);
+        expect(chunk.length).toBe(Math.min(ASR_CHUNK, source.size - offset));
+        if (!image.verifyRange(offset, chunk)) mismatches.push(offset);
+        bytes += chunk.length;
       }
-      expect(best).toBeGreaterThan(400);
-      // And the bytes are the image's (spot checks across the whole member).
-      for (const offset of [0, 512, 77_777_777, source.size - ASR_CHUNK]) {
-        expect(image.verifyRange(offset, await source.read(offset, ASR_CHUNK))).toBe(true);
+      expect(mismatches).toEqual([]);
+      expect(bytes).toBe(source.size);
+      // Random access across the whole member, unaligned, reads the same bytes.
+      for (const offset of [1, 77_777_777, source.size - ASR_CHUNK - 3, source.size - 1]) {
+        const chunk = await source.read(offset, ASR_CHUNK);
+        expect(chunk.length).toBe(Math.min(ASR_CHUNK, source.size - offset));
+        expect(image.verifyRange(offset, chunk)).toBe(true);
       }
     } finally {
       await archive.close();

@@ -279,6 +279,23 @@ describe('server API', () => {
     expect((await technician.call('cancelRun', { runId: started.body.id }, {})).status).toBe(409);
   });
 
+  it('gives up on a run whose phone never comes, and asks for a human', async () => {
+    const slot = await slotAt('1-1.6');
+    const started = await technician.call<RunView>('startRun', { slotId: slot.id }, {});
+    expect(started.status).toBe(201);
+    // Ten minutes of device time at 50× is below the floor: one full 60 s wait for the phone.
+    const run = await waitFor(
+      async () => {
+        const view = (await technician.call<RunView>('run', { runId: started.body.id })).body;
+        return view.state === 'failed' ? view : undefined;
+      },
+      150_000,
+      'the run without a phone to give up',
+    );
+    expect(run.failureMessage).toMatch(/has not been seen on 1-1\.6 for \d+ min: plug it back in/);
+    expect((await slotAt('1-1.6')).state).toBe('attention');
+  });
+
   it('raises an alert and a signed webhook when a phone is bricked', async () => {
     const hook = await waitFor(
       () => hooks.find((h) => (JSON.parse(h.body) as { alert: AlertMessage }).alert.portPath === '1-1.2'),

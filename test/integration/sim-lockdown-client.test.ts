@@ -54,8 +54,16 @@ describe('our lockdown clients against the simulated phone', () => {
   let record: PairRecord;
 
   beforeAll(async () => {
-    phone = createPhone({ productType: 'iPhone10,1', batteryLevel: 58, productVersion: '16.7.10' }, clock, random);
-    other = createPhone({ productType: 'iPhone9,1', batteryLevel: 23, productVersion: '15.8.3' }, clock, random);
+    phone = createPhone(
+      { productType: 'iPhone10,1', batteryLevel: 58, productVersion: '16.7.10' },
+      clock,
+      random,
+    );
+    other = createPhone(
+      { productType: 'iPhone9,1', batteryLevel: 23, productVersion: '15.8.3' },
+      clock,
+      random,
+    );
     endpoint = createSimUsbmuxd({ pairRecordDir: records.dir });
     for (const [index, p] of [phone, other].entries()) {
       endpoint.addPhone(p);
@@ -96,7 +104,9 @@ describe('our lockdown clients against the simulated phone', () => {
     await withLockdown(async (lockdown) => {
       expect(await lockdown.queryType()).toBe(LOCKDOWN_SERVICE_TYPE);
       const chip = await lockdown.getValue(undefined, 'UniqueChipID');
-      expect(typeof chip === 'number' || typeof chip === 'bigint' ? BigInt(chip) : chip).toBe(phone.identity.ecid);
+      expect(typeof chip === 'number' || typeof chip === 'bigint' ? BigInt(chip) : chip).toBe(
+        phone.identity.ecid,
+      );
       expect(await lockdown.getValue(undefined, 'ProductType')).toBe('iPhone10,1');
       expect(await lockdown.getValue(undefined, 'ProductVersion')).toBe('16.7.10');
       const refused = await lockdown.readBattery().then(
@@ -118,7 +128,10 @@ describe('our lockdown clients against the simulated phone', () => {
         const publicKey = await lockdown.getValue(undefined, 'DevicePublicKey');
         if (!(publicKey instanceof Uint8Array)) throw new Error('DevicePublicKey is not data');
         expect(Buffer.from(publicKey).toString()).toContain('-----BEGIN RSA PUBLIC KEY-----');
-        record = await generatePairRecord({ devicePublicKeyPem: publicKey, systemBuid: await usbmux.readBuid() });
+        record = await generatePairRecord({
+          devicePublicKeyPem: publicKey,
+          systemBuid: await usbmux.readBuid(),
+        });
         const reply = await lockdown.service.request(pairRequest(record));
         expect(reply.Error).toBeUndefined();
         expect(reply.Request).toBe('Pair');
@@ -140,7 +153,9 @@ describe('our lockdown clients against the simulated phone', () => {
         'deviceCertificate',
         'escrowBag',
       ] as const) {
-        expect(Buffer.from(back[key] as Uint8Array).equals(Buffer.from(record[key] as Uint8Array))).toBe(true);
+        expect(Buffer.from(back[key] as Uint8Array).equals(Buffer.from(record[key] as Uint8Array))).toBe(
+          true,
+        );
       }
       // Listen reports the pairing: the phone attached (announced on Listen), then Paired.
       const seen: string[] = [];
@@ -200,7 +215,11 @@ describe('our lockdown clients against the simulated phone', () => {
     // The one-call helper the engine uses: pair record from usbmuxd, session, battery, StopSession.
     phone.battery.level = 64;
     expect(
-      await readLockdownBattery(usbmux, { deviceId: device.deviceId, udid: phone.identity.udid }, { verifyDevice: true }),
+      await readLockdownBattery(
+        usbmux,
+        { deviceId: device.deviceId, udid: phone.identity.udid },
+        { verifyDevice: true },
+      ),
     ).toMatchObject({ currentCapacity: 64 });
   });
 

@@ -87,7 +87,10 @@ describe('malformed requests behind usbmux Connect', () => {
   }
 
   /** Connects to the phone's port through usbmuxd, writes `bytes`, and collects replies until the phone closes. */
-  async function exchange(phone: SimPhone, bytes: Buffer): Promise<{ replies: PlistDict[]; closed: boolean }> {
+  async function exchange(
+    phone: SimPhone,
+    bytes: Buffer,
+  ): Promise<{ replies: PlistDict[]; closed: boolean }> {
     const socket: Duplex = await usbmux.connect(await deviceIdOf(phone), LOCKDOWN_PORT);
     const decoder = new FrameDecoder(plistServiceFormat());
     const replies: PlistDict[] = [];
@@ -156,9 +159,12 @@ describe('malformed requests behind usbmux Connect', () => {
   it('leaves the other phones alone: idevice_id -l and ideviceinfo still work', async () => {
     const list = await tool('idevice_id', ['-l']);
     expect(list.code).toBe(0);
-    expect(list.stdout.split('\n').filter((line) => line.trim() !== '').sort()).toEqual(
-      phones.map((p) => p.identity.udid).sort(),
-    );
+    expect(
+      list.stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .sort(),
+    ).toEqual(phones.map((p) => p.identity.udid).sort());
     for (const [phone, productType] of [
       [bystander, 'iPhone9,1'],
       [normal, 'iPhone10,1'],

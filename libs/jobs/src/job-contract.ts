@@ -14,6 +14,8 @@ export const RestoreJobDataSchema = z.strictObject({
       lastStage: z.enum(STAGES).optional(),
     })
     .optional(),
+  /** When the phone went missing from the port, while the run waits for it (ms since the epoch). */
+  missingSince: z.number().int().nonnegative().optional(),
 });
 
 export type RestoreJobData = z.infer<typeof RestoreJobDataSchema>;

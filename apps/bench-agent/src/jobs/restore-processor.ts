@@ -35,6 +35,13 @@ import { decide, type LadderStep } from './retry-decider';
 
 /** How long an attempt waits for its phone before the job is put back to wait (a hold). */
 const RECONNECT_WAIT_MS = 60_000;
+/**
+ * A run whose phone stays away this long (device time) asks for a human instead of waiting for
+ * ever: the phone was taken away, or it hangs where the host cannot even identify it.
+ */
+const MISSING_GIVE_UP_MS = 10 * 60_000;
+/** The least wall time that is, under a fast simulated clock: one full wait for the phone. */
+const MISSING_GIVE_UP_FLOOR_MS = RECONNECT_WAIT_MS;
 const HOLD_RECHECK_MS = 15_000;
 /** The stuck watchdog: no sign of life for this many stage budgets. */
 const WATCHDOG_BUDGETS = 2;
@@ -119,8 +126,8 @@ export class RestoreProcessor {
       await this.end(spec, 'cancelled', 'idle', message, 'cancelled');
       throw new UnrecoverableError(message);
     }
-    if (!presence)
-      return this.hold(job, token, spec, 'reconnecting', 'waiting for the phone to be plugged in again');
+    if (!presence) return this.holdForMissingPhone(job, token, spec, data);
+    if (data.missingSince !== undefined) await job.updateData({ ...data, missingSince: undefined });
     if (spec.ecid && presence.ecid !== spec.ecid) {
       await this.end(
         spec,
@@ -303,6 +310,27 @@ export class RestoreProcessor {
     } catch (error) {
       logger.warn(`escalation step ${step} failed: ${(error as Error).message}`);
     }
+  }
+
+  /** The phone is not on its port: wait for it (without spending an attempt), up to a limit. */
+  private async holdForMissingPhone(
+    job: Job<RestoreJobData>,
+    token: string | undefined,
+    spec: RunSpec,
+    data: RestoreJobData,
+  ): Promise<never> {
+    const now = Date.now();
+    const since = data.missingSince ?? now - RECONNECT_WAIT_MS;
+    const scale = Math.max(1, this.deps.timeScale ?? 1);
+    const limitMs = Math.max(MISSING_GIVE_UP_FLOOR_MS, Math.round(MISSING_GIVE_UP_MS / scale));
+    if (now - since >= limitMs) {
+      const minutes = Math.round((now - since) / 60_000);
+      const message = `the phone has not been seen on ${spec.portPath} for ${minutes} min: plug it back in (or put it in DFU mode if it is hung), then retry`;
+      await this.end(spec, 'failed', 'attention', message, 'transient-usb');
+      throw new UnrecoverableError(message);
+    }
+    if (data.missingSince === undefined) await job.updateData({ ...data, missingSince: since });
+    return this.hold(job, token, spec, 'reconnecting', 'waiting for the phone to be plugged in again');
   }
 
   /** Waits a while for the phone on the port; undefined when it stays away. */
