@@ -337,7 +337,9 @@ export function topologyFor(
   for (let bus = 1; remaining > 0; bus++) {
     const ports = Math.min(perController, remaining);
     const controller = singleControllerTopology(ports, bus).controllers[0];
-    controllers.push(layout.controllerBps === undefined ? controller : { ...controller, capacityBps: layout.controllerBps });
+    controllers.push(
+      layout.controllerBps === undefined ? controller : { ...controller, capacityBps: layout.controllerBps },
+    );
     remaining -= ports;
   }
   return { controllers };
