@@ -86,7 +86,8 @@ describe('readXmlPlist', () => {
       '\t<key>Empty</key>\n\t<array/>\n\t<key>Odd</key>\n</dict>\n</plist>\n';
     expect(readXmlPlist(libplist)).toEqual({
       MsgType: 'StatusMsg',
-      Status: 18446744073709551615,
+      // 2^64 − 1 as a double (what both readers give for a uint64 beyond 2^53).
+      Status: Number('18446744073709551615'),
       Log: 'a <b> & 🙂\n',
       Data: new Uint8Array([0, 1, 2, 255]),
       Empty: [],

@@ -14,13 +14,7 @@
 export const NOT_HANDLED: unique symbol = Symbol('xml plist not handled');
 
 export type XmlPlistValue =
-  | string
-  | number
-  | boolean
-  | Date
-  | Uint8Array
-  | XmlPlistValue[]
-  | { [key: string]: XmlPlistValue };
+  string | number | boolean | Date | Uint8Array | XmlPlistValue[] | { [key: string]: XmlPlistValue };
 
 interface DictFrame {
   kind: 'dict';
