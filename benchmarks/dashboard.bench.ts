@@ -9,16 +9,22 @@
 // LiveFeedPublisher), each update carrying a marker "evt <slot> <seq>" in its detail. Debian's
 // Chromium (playwright-core) logs in to the dashboard; a MutationObserver in the page stamps the
 // moment each tile's note changes (performance.timeOrigin + performance.now(), the same wall clock
-// as the publisher's) and, for the record, the next animation frame after it.
+// as the publisher's) and, for the record, the next animation frame after it. Where the time goes
+// is stamped too: each WebSocket message as the page receives it, and each update as a Node
+// socket.io client beside the browser receives it (the server's share).
 //
-// The server relays the newest update of each slot per read and the dashboard renders the newest
-// state it has, so not every update is drawn. Two latencies are reported: for the updates that
+// The server relays the newest update of each slot per read and the dashboard renders once per
+// animation frame, so not every update is drawn. Two latencies are reported: for the updates that
 // were drawn, publish → their DOM change; and for every update published, publish → the first
 // DOM change showing it or a newer update of the same slot (how stale the wall screen is).
+//
+// `node dist/benchmarks/dashboard.bench.js --profile` also profiles the page for 15 s of the
+// warm-up: a JS CPU profile (var/bench-dashboard.cpuprofile, top functions printed) and a trace of
+// the page's main thread (style, layout, paint… in thread CPU time).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
@@ -33,13 +39,14 @@ const ROOT = path.resolve(__dirname, '../..');
 const SERVER_ENTRY = path.join(ROOT, 'dist/apps/server/src/main.js');
 const CHROMIUM_PATH = '/usr/bin/chromium';
 const VIEWPORT = { width: 1920, height: 1080 };
+const SCREENSHOT = path.join(ROOT, 'test-results', 'dashboard', 'bench-dashboard.png');
 
 const SLOTS = 128;
 const EVENTS_PER_SECOND = 5;
 const PERIOD_MS = 1_000 / EVENTS_PER_SECOND;
 const COLUMNS = 8;
 const WARMUP_MS = 10_000;
-const WINDOW_MS = Number(process.argv.find((a) => a.startsWith('--window='))?.slice(9) ?? 60) * 1000; // EXPERIMENT
+const WINDOW_MS = 60_000;
 const DRAIN_MS = 3_000;
 const SAMPLE_EVERY_MS = 1_000;
 const TARGET_P99_MS = 250;
@@ -384,8 +391,6 @@ async function main(): Promise<void> {
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
     const page = await browser.newPage({ viewport: VIEWPORT });
     await page.addInitScript(RECEIVE_SCRIPT);
-    const gap = process.argv.find((a) => a.startsWith('--gap='))?.slice(6); // EXPERIMENT
-    if (gap) await page.addInitScript(`localStorage.setItem('exp-gap', '${gap}')`);
     await page.goto(serverUrl);
     await page.getByTestId('login-username').fill(USER.username);
     await page.getByTestId('login-password').fill(USER.password);
@@ -396,8 +401,6 @@ async function main(): Promise<void> {
       .waitFor({ timeout: 60_000 });
     const tiles = await page.locator('[data-testid="slot-tile"]').count();
     if (tiles !== SLOTS) throw new Error(`the dashboard shows ${tiles} tiles, expected ${SLOTS}`);
-    const experimentStyle = process.argv.find((a) => a.startsWith('--style='))?.slice(8); // EXPERIMENT
-    if (experimentStyle) await page.addStyleTag({ content: experimentStyle });
     await page.evaluate(OBSERVER_SCRIPT);
 
     // Publishing: slot i is due every 200 ms, phases spread evenly over the period.
@@ -457,6 +460,7 @@ async function main(): Promise<void> {
     await sleep(WARMUP_MS);
     if (process.argv.includes('--profile')) await profilePage(page);
     const excluded = new Set([server.pid, redisChild.pid as number]);
+    const loadBefore = loadavg()[0];
     const windowStart = wallNow();
     const cpuBefore = processCpuSeconds(server.pid);
     const browserCpuBefore = descendantCpuSeconds(excluded);
@@ -467,21 +471,23 @@ async function main(): Promise<void> {
       await sleep(SAMPLE_EVERY_MS);
     }
     const windowEnd = wallNow();
+    const loadAfter = loadavg()[0];
     const windowSeconds = (windowEnd - windowStart) / 1000;
     const cpuSeconds = processCpuSeconds(server.pid) - cpuBefore;
     const browserCpuSeconds = descendantCpuSeconds(excluded) - browserCpuBefore;
     const ownCpu = process.cpuUsage(ownCpuBefore);
     const peakRss = processMemory(server.pid).peakRssBytes;
-    // A little beyond the window, so the window's last updates can still be drawn.
+    // A little beyond the window, so the window's last updates can still be drawn; the floor under
+    // load for a person to look at.
     await sleep(1_000);
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
     publishing = false;
     await publisher;
     clearInterval(heartbeat);
     await sleep(DRAIN_MS);
     const seen = (await page.evaluate('window.__benchSeen')) as Seen[];
     const received = (await page.evaluate('window.__benchReceived')) as [number, number, number][];
-    if (process.argv.includes('--dump')) // EXPERIMENT
-      writeFileSync('/tmp/dash-dump.json', JSON.stringify({ seen, received, nodeReceived, sentAt: published.sentAt, windowStart, windowEnd }));
 
     // Updates published in the window, and what the page drew of them.
     const inWindow = (sentAt: number) => sentAt >= windowStart && sentAt < windowEnd;
@@ -531,19 +537,21 @@ async function main(): Promise<void> {
     const chromiumVersion = browser.version();
     const rate = publishedInWindow / windowSeconds;
     const body = [
-      `${SLOTS} slots on one bench (${SLOTS / COLUMNS} rows × ${COLUMNS} columns), each publishing ${EVENTS_PER_SECOND} live updates/s (phases spread evenly;`,
-      `${rate.toFixed(0)} updates/s measured) the way the agent's SlotBoard does (live hash + \`bench:live\` stream through LiveState and`,
-      'LiveFeedPublisher), from the benchmark process, to the built server (`dist/apps/server`, its own redis-server, a fresh SQLite',
-      `database) and on to the dashboard in Chromium ${chromiumVersion} (playwright-core, headless, ${VIEWPORT.width}×${VIEWPORT.height}, logged in, all tiles in the DOM).`,
-      'Each update carries a marker in its detail; a MutationObserver in the page stamps each tile note change with',
-      '`performance.timeOrigin + performance.now()`, the publisher stamps the update just before XADD the same way (one machine clock).',
-      `Window: ${windowSeconds.toFixed(0)} s after ${WARMUP_MS / 1000} s of warm-up; updates sent in the window count, each given ${(1000 + DRAIN_MS) / 1000} s+ to show.`,
-      'The relay sends only the newest update of a slot per stream read and the page draws the newest state it has,',
-      `so not every update is drawn: ${drawn.length} of ${publishedInWindow} (${((drawn.length / publishedInWindow) * 100).toFixed(1)} %) were.`,
-      '"Any update → newest state shown" is, for every update published, the time until the tile shows it or a newer one of',
-      `the same slot (${neverShown} never shown). Server CPU and RSS: the server process only (/proc/<pid>/stat, status);`,
-      `the browser (all its processes: ${((browserCpuSeconds / windowSeconds) * 100).toFixed(0)} % of one core), the publisher (this process:`,
-      `${(((ownCpu.user + ownCpu.system) / 1e6 / windowSeconds) * 100).toFixed(0)} %) and Redis share the two cores. Publisher lateness at most ${lateMs.toFixed(0)} ms; ${publishErrors} publish errors.`,
+      `${SLOTS} slots on one bench (${SLOTS / COLUMNS} rows × ${COLUMNS} columns), each publishing ${EVENTS_PER_SECOND} live updates/s, phases spread evenly`,
+      `(${rate.toFixed(0)} updates/s measured), as the agent's SlotBoard does (live hash and \`bench:live\` stream through LiveState and`,
+      'LiveFeedPublisher) from the benchmark process, to the built server (`dist/apps/server`, its own redis-server, a fresh SQLite',
+      `database) and on to the dashboard in Chromium ${chromiumVersion} (playwright-core, headless, ${VIEWPORT.width}×${VIEWPORT.height}, logged in, all ${SLOTS} tiles`,
+      'in the DOM). Each update carries a marker in its detail; the publisher stamps it just before XADD and a MutationObserver in',
+      "the page stamps each change of a tile's note, both with `performance.timeOrigin + performance.now()` (one machine clock).",
+      `Window: ${windowSeconds.toFixed(0)} s after ${WARMUP_MS / 1000} s of warm-up; the updates sent in it count, each with at least ${(1000 + DRAIN_MS) / 1000} s to show.`,
+      'The relay sends the newest update of a slot per stream read and the page draws once per animation frame, so an update',
+      `overtaken within a frame is never drawn: ${drawn.length} of ${publishedInWindow} (${((drawn.length / publishedInWindow) * 100).toFixed(1)} %) were drawn. "Any update → newest state`,
+      `shown" is, for every update published, the time until its tile shows it or a newer update of the slot (${neverShown} never shown).`,
+      "A Node socket.io client subscribes beside the browser (two subscribers), to tell the server's share of the latency from the",
+      "page's. Server CPU and RSS: the server process only (/proc/<pid>/stat, status). The browser (all its processes,",
+      `${((browserCpuSeconds / windowSeconds) * 100).toFixed(0)} % of one core in the window), the publisher (this process, ${(((ownCpu.user + ownCpu.system) / 1e6 / windowSeconds) * 100).toFixed(0)} %) and Redis share the two cores, and so`,
+      `did other work on the machine (load average ${loadBefore.toFixed(1)} at the window's start, ${loadAfter.toFixed(1)} at its end). Publisher lateness at most`,
+      `${lateMs.toFixed(0)} ms; ${publishErrors} publish errors.`,
       '',
       table(
         ['measure', 'result', 'target', ''],

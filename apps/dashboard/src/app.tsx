@@ -13,7 +13,7 @@ import { Login } from './components/Login';
 import { SlotDrawer } from './components/SlotDrawer';
 import { Summary } from './components/Summary';
 import { addAlert, dismissAlert, pruneResolvedAlerts } from './state/alerts';
-import { createBatcher, nextFrame, spacedFrames } from './state/batcher';
+import { createBatcher, nextFrame } from './state/batcher';
 import { countByState, EMPTY_FLOOR, floorReducer, type FloorAction } from './state/floor';
 
 export function App() {
@@ -52,7 +52,7 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
 
   // Live events reach the floor once per animation frame, in one render (see state/batcher.ts).
   const live = useMemo(
-    () => createBatcher<FloorAction>((actions) => dispatch({ type: 'batch', actions }), Number(localStorage.getItem('exp-gap') ?? 0) > 0 ? spacedFrames(Number(localStorage.getItem('exp-gap'))) : nextFrame),
+    () => createBatcher<FloorAction>((actions) => dispatch({ type: 'batch', actions }), nextFrame),
     [],
   );
   useEffect(() => () => live.cancel(), [live]);

@@ -61,22 +61,3 @@ export const nextFrame: Scheduler = (run) => {
     clearTimeout(timer);
   };
 };
-
-/** EXPERIMENT: frames at least `minIntervalMs` apart. */
-export function spacedFrames(minIntervalMs: number): Scheduler {
-  let last = -Infinity;
-  return (run) => {
-    let cancelFrame: (() => void) | null = null;
-    const wait = Math.max(0, last + minIntervalMs - performance.now());
-    const timer = setTimeout(() => {
-      cancelFrame = nextFrame(() => {
-        last = performance.now();
-        run();
-      });
-    }, wait);
-    return () => {
-      clearTimeout(timer);
-      cancelFrame?.();
-    };
-  };
-}
