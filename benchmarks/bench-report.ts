@@ -28,7 +28,8 @@ export function record(root: string, heading: string, command: string, body: str
   const start = text.indexOf(`## ${heading}\n`);
   if (start >= 0) {
     const next = text.indexOf('\n## ', start + 1);
-    text = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
+    // A blank line before the next benchmark's heading, as between all sections.
+    text = text.slice(0, start) + section + (next >= 0 ? `\n${text.slice(next + 1)}` : '');
   } else {
     text = `${text.trimEnd()}\n\n${section}`;
   }

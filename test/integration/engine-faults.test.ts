@@ -202,7 +202,11 @@ describe('restore engine: interruptions and failures', () => {
       },
     ]);
     const first = await attempt(phone);
-    expect(failureOf(first.error).failureClass).toBe('power');
+    const failure = failureOf(first.error);
+    expect({ failureClass: failure.failureClass, message: failure.error.message }).toEqual({
+      failureClass: 'power',
+      message: expect.stringMatching(/battery/),
+    });
     harness.bench.unplug(phone);
   });
 

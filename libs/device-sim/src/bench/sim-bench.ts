@@ -226,9 +226,11 @@ export class SimBench implements BenchActions {
     phone.battery.level = 0;
     this.chargeCarry.set(phone, 0);
     phone.battery.charging = false;
-    // restored gets a moment to say it is waiting for the battery (ProgressMsg 39), as a real one does.
+    // restored gets a moment to say it is waiting for the battery (ProgressMsg 39), as a real one
+    // does before it browns out. A simulated minute: long enough that the host hears it even at
+    // 200× on a busy machine (3 s was 15 ms of wall time there).
     const stage = phone.stage;
-    this.after(stage === 'restore-ramdisk' ? 3_000 : 0, () => {
+    this.after(stage === 'restore-ramdisk' ? 60_000 : 0, () => {
       phone.note('battery-dead', { stage });
       phone.powerOff();
     });

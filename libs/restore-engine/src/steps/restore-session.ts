@@ -142,7 +142,15 @@ class SessionHandlers {
     let reply: PlistDict | undefined;
     switch (message.dataType) {
       case 'SystemImageData':
-        await this.sendFilesystem(message.dataPort, handler.signal);
+        try {
+          await this.sendFilesystem(message.dataPort, handler.signal);
+        } catch (error) {
+          // While we streamed, the device may have said why it is going (a battery warning on
+          // restored's connection, unread because this handler holds the message loop): read
+          // what already arrived before the failure is classified.
+          if (!handler.signal.aborted) await this.readArrivedNotices(handler);
+          throw error;
+        }
         return;
       case 'RootTicket':
         reply = restoredReplies.rootTicket(personalizer.lastTicket);
@@ -223,6 +231,15 @@ class SessionHandlers {
         : undefined,
       sep: personalizer.hasComponent('SEP') ? await personalizer.image('SEP') : undefined,
     });
+  }
+
+  /** Progress notices that arrived on restored's connection, read without waiting long for more. */
+  private async readArrivedNotices(handler: RestoredHandlerContext): Promise<void> {
+    for (let read = 0; read < 16; read++) {
+      const message = await handler.client.receiveMessage({ timeoutMs: 250 }).catch(() => undefined);
+      if (!message) return;
+      if (message.msgType === 'ProgressMsg') this.progress(message);
+    }
   }
 
   private async sendFilesystem(dataPort: number | undefined, signal: AbortSignal): Promise<void> {
