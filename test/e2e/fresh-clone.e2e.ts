@@ -29,7 +29,9 @@ describe('fresh clone → npm ci → npm start', () => {
   const checkout = path.join(dir, 'bench');
   afterAll(() => remove());
 
-  it('clones and installs with the README command', async () => {
+  // npm ci, not the README's npm install: the same install from package-lock.json, without
+  // letting npm rewrite the lock file of the clone under test.
+  it('clones and installs from the lock file (npm ci)', async () => {
     const clone = await runProcess('git', ['clone', '--quiet', REPO_ROOT, checkout], { timeoutMs: 120_000 });
     expect(clone.code).toBe(0);
     const install = await runProcess('npm', ['ci', '--no-audit', '--no-fund'], {
