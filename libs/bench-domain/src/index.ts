@@ -3,3 +3,4 @@ export * from './ids';
 export * from './errors';
 export * from './retry-policy';
 export * from './random-access';
+export * from './dfu-buttons';

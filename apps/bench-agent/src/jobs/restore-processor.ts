@@ -8,12 +8,12 @@ import {
   BenchError,
   CancelledError,
   StuckError,
+  dfuButtonsFor,
   parseEcid,
   type FailureClass,
   type RetryPolicy,
   type Stage,
 } from '@bench/bench-domain';
-import { SIM_MODELS } from '@bench/device-sim';
 import type { EventPublisher, LiveState, RestoreJobData, RunSpec } from '@bench/jobs';
 import { parseRestoreJobData } from '@bench/jobs';
 import type { Logger } from '@bench/logging';
@@ -555,8 +555,4 @@ function mostAttempts(policy: RetryPolicy): number {
     1,
     ...Object.values(policy.rules).map((rule) => (rule.action === 'retry' ? (rule.maxAttempts ?? 2) : 1)),
   );
-}
-
-function dfuButtonsFor(productType: string | undefined): string | undefined {
-  return SIM_MODELS.find((m) => m.productType === productType)?.dfuButtons ?? SIM_MODELS[1].dfuButtons;
 }
