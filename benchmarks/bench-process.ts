@@ -18,7 +18,8 @@ export interface BenchState {
 const REPO = path.resolve(__dirname, '../..');
 const TAIL = 20_000;
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };

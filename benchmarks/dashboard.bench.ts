@@ -23,7 +23,6 @@
 // the page's main thread (style, layout, paint… in thread CPU time).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -31,6 +30,7 @@ import { io, type Socket } from 'socket.io-client';
 import { childEnvironment } from '@bench/config';
 import { createRedis, LiveFeedPublisher, LiveState, probeRedis, type LiveSlot } from '@bench/jobs';
 import { BenchDatabase, hashPassword, TopologyRepository, UserRepository } from '@bench/persistence';
+import { freePort } from './bench-process';
 import { MiB, record, table } from './bench-report';
 import { processCpuSeconds, processMemory } from './proc-stats';
 import { mean, percentile, verdict } from './stats';
@@ -57,17 +57,6 @@ const USER = { username: 'bench-admin', password: 'dashboard-benchmark' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Wall-clock milliseconds with sub-millisecond resolution (the browser stamps the same way). */
 const wallNow = () => performance.timeOrigin + performance.now();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-  });
-}
 
 function portPathOf(index: number): string {
   return `${1 + Math.floor(index / 16)}-1.${(index % 16) + 1}`;

@@ -10,7 +10,15 @@ import type { ReadyMessage } from '@bench/app-runtime';
 import { createRedis, LIVE_STREAM } from '@bench/jobs';
 import { REPO_ROOT, WatchedProcess } from '@bench/testing';
 import { startBench, type RunningBench } from './bench-process.helper';
-import { addUser, launchBrowser, logIn, openDashboard, screenshot } from './dashboard.helper';
+import {
+  addUser,
+  launchBrowser,
+  logIn,
+  openDashboard,
+  recordedTileStates,
+  recordTileStates,
+  screenshot,
+} from './dashboard.helper';
 
 jest.setTimeout(6 * 60_000);
 
@@ -124,21 +132,7 @@ describe('two servers on one Redis', () => {
     page.on('request', (request: Request) => {
       if (new URL(request.url()).pathname === '/api/floor') floorReads.push(request.url());
     });
-    await page.evaluate(`(() => {
-      const seen = (window.benchStates = []);
-      const look = () => {
-        const state = document.querySelector('[data-testid="slot-tile"][data-slot-id="${slotId}"]')
-          ?.getAttribute('data-state');
-        if (state && seen[seen.length - 1] !== state) seen.push(state);
-      };
-      look();
-      new MutationObserver(look).observe(document.body, {
-        subtree: true,
-        childList: true,
-        attributes: true,
-        attributeFilter: ['data-state'],
-      });
-    })()`);
+    await recordTileStates(page, `[data-testid="slot-tile"][data-slot-id="${slotId}"]`);
 
     // Restore it again from A's drawer: the run goes to the agent, its updates come back via B.
     await tile.click();
@@ -161,7 +155,7 @@ describe('two servers on one Redis', () => {
     await page
       .locator(`[data-testid="slot-tile"][data-slot-id="${slotId}"][data-state="done"]`)
       .waitFor({ timeout: 3 * 60_000 });
-    const states = (await page.evaluate('window.benchStates')) as string[];
+    const states = await recordedTileStates(page);
     expect(states[0]).toBe('done');
     expect(states).toContain('restoring');
     expect(states.at(-1)).toBe('done');

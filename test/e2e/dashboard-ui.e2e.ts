@@ -13,6 +13,8 @@ import {
   launchBrowser,
   logIn,
   openDashboard,
+  recordedTileStates,
+  recordTileStates,
   screenshot,
   WALL_SCREEN,
 } from './dashboard.helper';
@@ -146,20 +148,7 @@ describe('dashboard on a simulated bench of 16 phones', () => {
     await screenshot(page, 'floor-stuck');
 
     // From here on the page notes every state the tile shows, in order, as it renders them.
-    await page.evaluate(`(() => {
-      const seen = (window.benchStuckStates = []);
-      const look = () => {
-        const state = document.querySelector('${stuckTile}')?.getAttribute('data-state');
-        if (state && seen[seen.length - 1] !== state) seen.push(state);
-      };
-      look();
-      new MutationObserver(look).observe(document.body, {
-        subtree: true,
-        childList: true,
-        attributes: true,
-        attributeFilter: ['data-state'],
-      });
-    })()`);
+    await recordTileStates(page, stuckTile);
 
     await stuck.click();
     const drawer = page.getByTestId('slot-drawer');
@@ -191,7 +180,7 @@ describe('dashboard on a simulated bench of 16 phones', () => {
     await screenshot(page, 'floor-retry-restoring');
     await page.locator(`${stuckTile}[data-state="done"]`).waitFor({ timeout: 4 * 60_000 });
     await expect(stuck.getByTestId('tile-state').textContent()).resolves.toBe('done');
-    const states = (await page.evaluate('window.benchStuckStates')) as string[];
+    const states = await recordedTileStates(page);
     expect(states[0]).toBe('stuck');
     expect(states.at(-1)).toBe('done');
     expect(states).toContain('restoring');

@@ -64,3 +64,29 @@ export async function addUser(
   if (result.code !== 0)
     throw new Error(`bench user add failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
 }
+
+/**
+ * From now on the page notes every state the tile matching `tileSelector` shows, in order, as it
+ * renders them (a MutationObserver in the page); `recordedTileStates` reads the list back.
+ */
+export async function recordTileStates(page: Page, tileSelector: string): Promise<void> {
+  // Page-side code goes in as a string: the test's tsconfig has no DOM types.
+  await page.evaluate(`(() => {
+    const seen = (window.benchTileStates = []);
+    const look = () => {
+      const state = document.querySelector(${JSON.stringify(tileSelector)})?.getAttribute('data-state');
+      if (state && seen[seen.length - 1] !== state) seen.push(state);
+    };
+    look();
+    new MutationObserver(look).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-state'],
+    });
+  })()`);
+}
+
+export async function recordedTileStates(page: Page): Promise<string[]> {
+  return (await page.evaluate('window.benchTileStates')) as string[];
+}

@@ -3,11 +3,11 @@
 // ECIDs, and see a pulled cable as an empty port, exactly as on a bench PC's USB bus. (Runs are
 // created by the server, which is not part of this test: this is the agent's view of the bus.)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { SimBench, type SimBenchEndpoints } from '@bench/device-sim';
 import { REPO_ROOT, TEST_REDIS_URL, tempDir, waitFor } from '@bench/testing';
 import { startUsbEmulation, type UsbEmulation } from '../usb-emulation/usb-emulation';
+import { freePortForTest } from './ports.helper';
 
 jest.setTimeout(120_000);
 
@@ -16,17 +16,6 @@ interface AgentSlot {
   state: string;
   ecid?: string;
   mode?: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-  });
 }
 
 describe('the bench agent with the real USB transport under umockdev', () => {
@@ -66,7 +55,7 @@ describe('the bench agent with the real USB transport under umockdev', () => {
     const recovery = bench.addPhone({ productType: 'iPhone10,1', stage: 'iboot', port: '1-1.5' });
     await emulation.settled();
 
-    const port = await freePort();
+    const port = await freePortForTest();
     agentUrl = `http://127.0.0.1:${port}`;
     agent = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/apps/bench-agent/src/main.js')], {
       cwd: dir,

@@ -532,10 +532,11 @@ class AttemptRun {
 
   /** Independent of the engine's budgets: no sign of life for N stage budgets → abort as stuck. */
   private startWatchdog(): void {
+    const budgets = scaleBudgets(stageBudgets(this.deps.budgets), this.deps.timeScale);
     this.watchdog = setInterval(() => {
       if (this.inLine) return;
       const stage = this.lastStage ?? 'prepare';
-      const budget = scaleBudgets(stageBudgets(this.deps.budgets), this.deps.timeScale)[stage];
+      const budget = budgets[stage];
       const silent = Date.now() - this.lastSignOfLife;
       if (silent > WATCHDOG_BUDGETS * budget) {
         this.controller.abort(
