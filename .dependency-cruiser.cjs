@@ -45,6 +45,18 @@ module.exports = {
       },
     },
     {
+      name: 'reports-have-no-framework',
+      comment: 'reports are built from plain records: no Nest, BullMQ, Prisma, USB or database code',
+      severity: 'error',
+      from: { path: lib('reports') },
+      to: {
+        path: [
+          '(^|/)node_modules/(@nestjs|bullmq|@prisma|usb|ioredis)/',
+          '^libs/(persistence|jobs|app-runtime|usb-transport|device-sim|restore-engine)/',
+        ],
+      },
+    },
+    {
       name: 'only-usb-transport-imports-usb',
       severity: 'error',
       from: { pathNot: lib('usb-transport') },

@@ -55,5 +55,14 @@ module.exports = {
       testTimeout: 120_000,
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
+    {
+      ...common,
+      // `npm run test:chaos` (not part of `npm test`): kills, restarts, outages and malformed
+      // input against whole processes; each file records its figures for the summary line.
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos.ts'],
+      testTimeout: 10 * 60_000,
+      globalSetup: '<rootDir>/test/chaos/global-setup.ts',
+    },
   ],
 };

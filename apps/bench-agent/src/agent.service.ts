@@ -20,6 +20,7 @@ import { OperatorCommands } from './commands/operator-commands';
 import { PausedPorts } from './commands/paused-ports';
 import { HealthMonitor } from './health/health-monitor';
 import { createAgentIo, type AgentIo } from './io/agent-io';
+import { IpswDigests } from './jobs/ipsw-digests';
 import { PortQuarantine } from './jobs/port-quarantine';
 import { PortWorkers } from './jobs/port-workers';
 import { RestoreProcessor } from './jobs/restore-processor';
@@ -96,11 +97,12 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       this.rootLogger,
       env.agentTuning.healthIntervalMs,
     );
+    const ipsw = new IpswDigests();
     const engine = new RestoreEngine({
       bus: this.io.bus,
       usbmux: this.io.usbmux,
       tss: this.io.tss,
-      firmware: this.io.firmware,
+      firmware: ipsw.track(this.io.firmware),
       logger: this.rootLogger.child({ component: 'RestoreEngine' }),
       admission: (this.admission = new UploadAdmissionControl(env.agentTuning.uploadsPerController)),
     });
@@ -114,7 +116,9 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       live: this.live,
       ports: registry,
       quarantine,
+      policies: this.config.policies,
       health: this.health,
+      ipsw,
       wrongDevice: this.wrongDevice,
       isPaused: (portPath) => this.paused?.has(portPath) ?? false,
       timeScale: this.io.timeScale,
@@ -315,6 +319,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         await queues.promoteAll(env.hostId, portPath).finally(() => queues.close());
       },
       logger: this.logger,
+      redis: this.redis as Redis,
     });
     await commands.restorePauses();
     this.subscriber = createRedis(env.redis.url as string, 'worker');

@@ -5,11 +5,13 @@ import { registerDevices } from './devices/register';
 import { registerDoctor } from './doctor/register';
 import { registerFirmware } from './firmware/register';
 import { registerMigrate } from './migrate/register';
+import { registerReport } from './report/register';
 import { registerRestore } from './restore/register';
 import { registerSim } from './sim/register';
 import { registerStatus } from './status/register';
 import { registerStart } from './start/register';
 import { registerUser } from './user/register';
+import { registerVerifyCertificate } from './verify-certificate/register';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -24,4 +26,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerDevices,
   registerStatus,
   registerUser,
+  registerReport,
+  registerVerifyCertificate,
 ];

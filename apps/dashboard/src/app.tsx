@@ -57,12 +57,18 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
   );
   useEffect(() => () => live.cancel(), [live]);
 
+  const hostsRef = useRef(floor.hosts);
+  hostsRef.current = floor.hosts;
   const connection = useBenchSocket(session.token, {
     // Whatever happened while disconnected (a server restart, a dropped link) is in a fresh snapshot.
     onConnect: reloadFloor,
     onSlot: (slot) => live.push({ type: 'slot.updated', slot }),
     onProgress: (progress) => live.push({ type: 'slot.progress', progress }),
-    onHost: (host) => live.push({ type: 'host.updated', host }),
+    onHost: (host) => {
+      live.push({ type: 'host.updated', host });
+      // A new bench PC: its benches and its quiet slots (which send no updates) are in the floor.
+      if (!hostsRef.current.some((known) => known.id === host.id)) reloadFloor();
+    },
     onAlert: (alert) => setAlerts((current) => addAlert(current, alert)),
     // A refused handshake usually means the token is no longer valid: a 401 here logs out.
     onRefused: () => void api('me').catch(() => undefined),
@@ -73,6 +79,7 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
   const slots = useMemo(() => Object.values(floor.slots), [floor.slots]);
   const floorKey = useMemo(() => JSON.stringify(countByState(slots)), [slots]);
   const selectedSlot = selectedSlotId ? floor.slots[selectedSlotId] : undefined;
+  const selectedHost = selectedSlot && floor.hosts.find((host) => host.id === selectedSlot.hostId);
   const canSeeSummary = roleAllows(session.user.role, API_ROUTES.summary.access);
   const closeDrawer = useCallback(() => setSelectedSlotId(null), []);
   const logout = () => {
@@ -111,6 +118,7 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
       <div class={`main${summaryOpen && canSeeSummary ? ' with-summary' : ''}`}>
         {floor.loaded ? (
           <Floor
+            hosts={floor.hosts}
             benches={floor.benches}
             slots={slots}
             needsMeOnly={needsMeOnly}
@@ -124,7 +132,7 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
           <Summary api={api} floorKey={floorKey} onClose={() => setSummaryOpen(false)} />
         )}
       </div>
-      {selectedSlot && <SlotDrawer slot={selectedSlot} api={api} onClose={closeDrawer} />}
+      {selectedSlot && <SlotDrawer slot={selectedSlot} host={selectedHost} api={api} onClose={closeDrawer} />}
     </div>
   );
 }

@@ -11,6 +11,7 @@ import { RunsController } from './api/runs.controller';
 import { SlotActionsController } from './api/slot-actions.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { BatchService } from './batches/batch.service';
 import { FirmwareLibraryService } from './firmware/firmware-library.service';
 import { FloorService } from './floor/floor.service';
 import { AlertsService } from './live/alerts.service';
@@ -19,6 +20,8 @@ import { LiveRelayService } from './live/live-relay.service';
 import { SlotDirectory } from './live/slot-directory';
 import { RecorderService } from './records/recorder.service';
 import { RunService } from './records/run.service';
+import { ReportsController } from './reports/reports.controller';
+import { ReportsService } from './reports/reports.service';
 
 /** The HTTP API, socket.io gateway and record keeper. Never opens a USB device. */
 @Module({})
@@ -34,6 +37,7 @@ export class ServerModule {
         SlotActionsController,
         AdminController,
         BatchesController,
+        ReportsController,
         OpenApiController,
       ],
       providers: [
@@ -48,7 +52,9 @@ export class ServerModule {
         LiveRelayService,
         OperatorActionsService,
         FirmwareLibraryService,
+        BatchService,
         OpenApiDocument,
+        ReportsService,
       ],
     };
   }

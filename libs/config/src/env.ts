@@ -56,6 +56,10 @@ const EnvSchema = z.object({
     .optional(),
   BENCH_UPLOADS_PER_CONTROLLER: z.coerce.number().int().min(1).max(64).default(2),
   BENCH_HEALTH_INTERVAL_S: z.coerce.number().positive().default(30),
+  /** The shop named on reports and restore certificates (default: the host id). */
+  BENCH_SHOP_NAME: z.string().trim().min(1, 'expected a shop name').max(200).optional(),
+  /** The shop's Ed25519 private key (PEM) that signs certificates; created on first use. */
+  BENCH_SHOP_KEY: z.string().min(1).optional(),
 });
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -91,6 +95,8 @@ export interface BenchEnv {
    */
   simRemote?: { controlUrl: string };
   agentTuning: { uploadsPerController: number; healthIntervalMs: number };
+  /** Who signs restore certificates: the shop's name, its private key and the public key exported beside it. */
+  shop: { name: string; keyFile: string; publicKeyFile: string };
   log: { level: z.infer<typeof EnvSchema>['LOG_LEVEL']; pretty: boolean };
 }
 
@@ -158,11 +164,23 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, cwd = process.c
       uploadsPerController: e.BENCH_UPLOADS_PER_CONTROLLER,
       healthIntervalMs: e.BENCH_HEALTH_INTERVAL_S * 1000,
     },
+    shop: shopOf(
+      e.BENCH_SHOP_NAME ?? e.BENCH_HOST_ID ?? sanitizeHostname(hostname()),
+      home,
+      varDir,
+      e.BENCH_SHOP_KEY,
+    ),
     log: {
       level: e.LOG_LEVEL,
       pretty: e.LOG_FORMAT ? e.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
     },
   };
+}
+
+/** The public key sits beside the private one: `shop-ed25519.pem` → `shop-ed25519.pub.pem`. */
+function shopOf(name: string, home: string, varDir: string, keyFile?: string): BenchEnv['shop'] {
+  const key = path.resolve(home, keyFile ?? path.join(varDir, 'keys', 'shop-ed25519.pem'));
+  return { name, keyFile: key, publicKeyFile: key.replace(/(\.pem)?$/, '.pub.pem') };
 }
 
 function sanitizeHostname(name: string): string {

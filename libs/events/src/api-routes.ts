@@ -46,6 +46,15 @@ export const API_ROUTES = {
   summary: { method: 'GET', path: '/summary', access: 'manager' },
   config: { method: 'GET', path: '/config', access: 'manager' },
   batches: { method: 'GET', path: '/batches', access: 'manager' },
+  batch: { method: 'GET', path: '/batches/:batchId', access: 'manager' },
+  createBatch: { method: 'POST', path: '/batches', access: 'manager' },
+  pauseBatch: { method: 'POST', path: '/batches/:batchId/pause', access: 'manager' },
+  resumeBatch: { method: 'POST', path: '/batches/:batchId/resume', access: 'manager' },
+  cancelBatch: { method: 'POST', path: '/batches/:batchId/cancel', access: 'manager' },
+  batchReportJson: { method: 'GET', path: '/batches/:batchId/report.json', access: 'manager' },
+  batchReportCsv: { method: 'GET', path: '/batches/:batchId/report.csv', access: 'manager' },
+  batchReportHtml: { method: 'GET', path: '/batches/:batchId/report.html', access: 'manager' },
+  runCertificate: { method: 'GET', path: '/runs/:runId/certificate', access: 'technician' },
 
   users: { method: 'GET', path: '/users', access: 'admin' },
   createUser: { method: 'POST', path: '/users', access: 'admin' },
@@ -85,6 +94,26 @@ export interface StartRunRequest {
   policy?: string;
 }
 export interface CancelRunRequest {
+  reason?: string;
+}
+/**
+ * A batch: restore the phones on some slots (or whole benches) to one firmware selector, now or
+ * at `startAt`, with a retry policy of bench.config.yaml (e.g. `overnight`: more retries).
+ */
+export interface CreateBatchRequest {
+  name: string;
+  /** "latest" (the newest signed build for each model) or a build such as 22G100. */
+  firmware: string;
+  behavior: 'erase' | 'update';
+  /** Slot ids; at least one of slotIds and benchIds. */
+  slotIds?: string[];
+  benchIds?: string[];
+  /** ISO 8601 time to start; absent: now. */
+  startAt?: string;
+  /** A policy named in bench.config.yaml; absent: each bench's own. */
+  policy?: string;
+}
+export interface CancelBatchRequest {
   reason?: string;
 }
 export interface CreateUserRequest {

@@ -50,6 +50,13 @@ export interface DeviceIdentityRecord {
   boardId?: number;
 }
 
+/** An IPSW as a record names it: its file and SHA-256 (from the firmware cache's record or hashed once). */
+export interface IpswRecord {
+  fileName: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
 export interface TopologyRecord {
   id: string;
   name: string;
@@ -104,6 +111,8 @@ export type BenchRecordEvent =
       lastStage?: Stage;
       productVersion?: string;
       buildVersion?: string;
+      /** The IPSW this attempt restored from (reports and restore certificates name its hash). */
+      ipsw?: IpswRecord;
     } & SlotRef)
   | ({
       kind: 'run.ended';
@@ -138,6 +147,20 @@ export type BenchRecordEvent =
       outcome: 'done' | 'refused';
       message?: string;
       cableReplaced?: boolean;
-    } & SlotRef);
+    } & SlotRef)
+  /**
+   * A batch's warning, raised by the server that checked (e.g. a queued build stopped being
+   * signed); `hostId` is the host whose agent reported it.
+   */
+  | {
+      kind: 'batch.warning';
+      at: number;
+      hostId: string;
+      batchId: string;
+      warning: string;
+      message: string;
+      productType?: string;
+      build?: string;
+    };
 
 export type BenchRecordKind = BenchRecordEvent['kind'];

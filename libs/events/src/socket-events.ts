@@ -1,7 +1,7 @@
 // The typed socket.io event map shared by the server's gateway and the dashboard: a wrong
 // event name or payload does not compile on either side.
 import type { SlotState, Stage } from '@bench/bench-domain';
-import type { SlotView } from './api-types';
+import type { HostView, SlotView } from './api-types';
 
 export interface SlotProgress {
   slotId: string;
@@ -31,7 +31,8 @@ export interface ServerToClientEvents {
   'slot.progress': (progress: SlotProgress) => void;
   /** A slot needs a human (stuck, bricked, attention, quarantined). */
   alert: (alert: AlertMessage) => void;
-  'host.updated': (host: { id: string; online: boolean; lastSeenAt: string | null }) => void;
+  /** A host's agent went offline, came back, or a new host appeared (the whole host view). */
+  'host.updated': (host: HostView) => void;
 }
 
 export interface ClientToServerEvents {

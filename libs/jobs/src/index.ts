@@ -6,3 +6,4 @@ export * from './live-state';
 export * from './restore-queues';
 export * from './live-feed';
 export * from './agent-commands';
+export * from './firmware-prefetch';

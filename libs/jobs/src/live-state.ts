@@ -47,6 +47,12 @@ const slotsKey = (hostId: string) => `bench:slots:${hostId}`;
 const runKey = (id: string) => `bench:run:${id}`;
 export const HOSTS_KEY = 'bench:hosts';
 
+/**
+ * A host is online while its agent's last heartbeat is this recent (why 20 s: see
+ * apps/server/src/floor/views.ts). One window for the server, the dashboard and `bench status`.
+ */
+export const HOST_ONLINE_MS = 20_000;
+
 export class LiveState {
   constructor(private readonly redis: Redis) {}
 

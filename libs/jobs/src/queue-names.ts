@@ -16,3 +16,6 @@ export function parseRestoreQueueName(name: string): { hostId: string; portPath:
 }
 
 export const BULLMQ_PREFIX = 'bench';
+
+/** The servers' queue of batch steps: a delayed start per batch and a job scheduler that ticks it. */
+export const BATCH_QUEUE = 'batches';

@@ -11,5 +11,6 @@ export * from './user.repository';
 export * from './floor.repository';
 export * from './summary.repository';
 export * from './batch.repository';
+export * from './report.repository';
 export * from './credentials/passwords';
 export * from './credentials/tokens';

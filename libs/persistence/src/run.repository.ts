@@ -71,14 +71,17 @@ export class RunRepository {
     });
   }
 
-  /** Runs of a device that stop an auto-start: one queued, running, or already done. */
+  /** Runs of a device that stop an auto-start: one queued, held (paused batch), running, or already done. */
   blockingRunFor(ecid: string) {
     return this.db.prisma.run.findFirst({
-      where: { deviceEcid: ecid, state: { in: ['queued', 'running', 'done'] } },
+      where: { deviceEcid: ecid, state: { in: ['queued', 'held', 'running', 'done'] } },
     });
   }
 
-  /** Runs that should have a job (for reconciling the queues after a restart). */
+  /**
+   * Runs that should have a job (for reconciling the queues after a restart). A run `held` by a
+   * paused batch has none on purpose, and an ended one never gets one again.
+   */
   unfinished() {
     return this.db.prisma.run.findMany({ where: { state: { in: ['queued', 'running'] } } });
   }

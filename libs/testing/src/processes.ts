@@ -3,6 +3,11 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
+/** A clean environment for a child bench process: PATH and HOME from ours, then `extra`. */
+export function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+}
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;

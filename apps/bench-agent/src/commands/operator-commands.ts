@@ -1,14 +1,17 @@
 // Operator actions arriving from a server (cancel, pause/resume, power-cycle, clear quarantine):
 // carried out here, where the USB bus and the workers are, and reported back on the record
 // stream as `operator.action` (done or refused, with the reason) so the timeline shows who did
-// what. Paused ports are remembered in Redis: a restarted agent keeps them paused.
-import type { AgentCommand, EventPublisher } from '@bench/jobs';
+// what. Paused ports are remembered in Redis: a restarted agent keeps them paused. A batch's
+// `prefetch` is about the host, not a port: it answers in Redis (firmware-prefetch.ts).
+import type { Redis } from 'ioredis';
+import { PrefetchAnswers, type AgentCommand, type EventPublisher, type PortCommand } from '@bench/jobs';
 import type { Logger } from '@bench/logging';
 import type { HealthMonitor } from '../health/health-monitor';
 import type { AgentIo } from '../io/agent-io';
 import type { PortQuarantine } from '../jobs/port-quarantine';
 import type { PortWorkers } from '../jobs/port-workers';
 import type { SlotBoard } from '../slots/slot-board';
+import { FirmwarePrefetch } from './firmware-prefetch';
 import type { PausedPorts } from './paused-ports';
 
 export interface OperatorCommandDeps {
@@ -27,12 +30,24 @@ export interface OperatorCommandDeps {
   /** Starts the port's runs that wait out a hold now (after a quarantine is cleared). */
   startHeldRuns(portPath: string): Promise<void>;
   logger: Logger;
+  /** Where pre-fetch answers are written for the server that asked. */
+  redis: Redis;
 }
 
 class Refused extends Error {}
 
 export class OperatorCommands {
-  constructor(private readonly deps: OperatorCommandDeps) {}
+  private readonly prefetch: FirmwarePrefetch;
+
+  constructor(private readonly deps: OperatorCommandDeps) {
+    this.prefetch = new FirmwarePrefetch({
+      hostId: deps.hostId,
+      firmware: deps.io.firmware,
+      tss: deps.io.tss,
+      answers: new PrefetchAnswers(deps.redis),
+      logger: deps.logger,
+    });
+  }
 
   /** Re-applies the pauses of a previous run of this agent. */
   async restorePauses(): Promise<void> {
@@ -43,6 +58,18 @@ export class OperatorCommands {
   }
 
   async handle(command: AgentCommand): Promise<void> {
+    if (command.action === 'prefetch') {
+      await this.prefetch
+        .handle(command)
+        .catch((error: Error) =>
+          this.deps.logger.warn(`pre-fetch ${command.requestId} could not answer: ${error.message}`),
+        );
+      return;
+    }
+    await this.handlePortCommand(command);
+  }
+
+  private async handlePortCommand(command: PortCommand): Promise<void> {
     const { logger } = this.deps;
     let outcome: 'done' | 'refused' = 'done';
     let message: string | undefined;
@@ -70,7 +97,7 @@ export class OperatorCommands {
       .catch(() => undefined);
   }
 
-  private async carryOut(command: AgentCommand): Promise<string | undefined> {
+  private async carryOut(command: PortCommand): Promise<string | undefined> {
     const { workers, board, paused } = this.deps;
     const { portPath } = command;
     if (!board.get(portPath)) throw new Refused(`no port ${portPath} on this host`);

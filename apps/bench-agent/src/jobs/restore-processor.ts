@@ -30,6 +30,7 @@ import type { DeviceWatcher, PortPresence } from '../ports/device-watcher';
 import type { PortInfo, PortRegistry } from '../ports/port-registry';
 import type { SlotBoard } from '../slots/slot-board';
 import type { HealthMonitor } from '../health/health-monitor';
+import type { IpswDigests } from './ipsw-digests';
 import type { PortQuarantine } from './port-quarantine';
 import { decide, type LadderStep } from './retry-decider';
 
@@ -47,6 +48,8 @@ const HOLD_RECHECK_MS = 15_000;
 const WATCHDOG_BUDGETS = 2;
 const WATCHDOG_TICK_MS = 2_000;
 const PROGRESS_EVERY_MS = 500;
+/** How long a done attempt waits for its IPSW's hash (begun when the IPSW was opened) before recording without it. */
+const IPSW_HASH_WAIT_MS = 60_000;
 
 export class RetryableFailure extends Error {
   constructor(
@@ -73,7 +76,11 @@ export interface ProcessorDeps {
   live: LiveState;
   ports: PortRegistry;
   quarantine: PortQuarantine;
+  /** The configured retry policies by name: a run names its own (a batch may choose `overnight`). */
+  policies?: Readonly<Record<string, RetryPolicy>>;
   health?: HealthMonitor;
+  /** Notes the IPSW each attempt opens and its SHA-256 (the firmware store the engine uses must be tracked by it). */
+  ipsw?: IpswDigests;
   /** Ports where a different phone appeared mid-restore (set by the agent; the run ends as wrong device). */
   wrongDevice?: Set<string>;
   /** Whether an operator paused the port (no run starts on it until resumed). */
@@ -100,7 +107,7 @@ export class RestoreProcessor {
       throw new UnrecoverableError(
         `run ${data.runId} has no spec in Redis (it was not created through a bench server)`,
       );
-    const port = this.deps.ports.ensure(spec.portPath);
+    const port = this.portFor(spec);
     const logger = this.deps.logger.child({
       port: spec.portPath,
       ecid: spec.ecid,
@@ -164,7 +171,8 @@ export class RestoreProcessor {
     const run = new AttemptRun(this.deps, job, spec, attempt, bullSignal);
     run.productType = presence.productType ?? this.deps.board.get(spec.portPath)?.productType;
     try {
-      const result = await run.execute(ecid, data.checkpoint);
+      const execute = () => run.execute(ecid, data.checkpoint);
+      const result = await (this.deps.ipsw ? this.deps.ipsw.within(spec.id, execute) : execute());
       await this.deps.events.publish({
         kind: 'attempt.ended',
         hostId: this.deps.hostId,
@@ -175,6 +183,7 @@ export class RestoreProcessor {
         outcome: 'done',
         productVersion: result.productVersion,
         buildVersion: result.buildVersion,
+        ipsw: await this.deps.ipsw?.takeRecord(spec.id, IPSW_HASH_WAIT_MS),
       });
       await this.end(
         spec,
@@ -312,6 +321,13 @@ export class RestoreProcessor {
     }
   }
 
+  /** The port, with the retry policy the run asks for (its bench's policy when it names none known). */
+  private portFor(spec: RunSpec): PortInfo {
+    const port = this.deps.ports.ensure(spec.portPath);
+    const policy = this.deps.policies?.[spec.policy];
+    return policy ? { ...port, policy } : port;
+  }
+
   /** The phone is not on its port: wait for it (without spending an attempt), up to a limit. */
   private async holdForMissingPhone(
     job: Job<RestoreJobData>,
@@ -374,6 +390,8 @@ export class RestoreProcessor {
     failureClass?: FailureClass,
     extra: { toVersion?: string } = {},
   ): Promise<void> {
+    // A retry after the restore itself completed opens no IPSW: the run keeps the one noted before.
+    this.deps.ipsw?.forget(spec.id);
     await this.deps.events.publish({
       kind: 'run.ended',
       hostId: this.deps.hostId,

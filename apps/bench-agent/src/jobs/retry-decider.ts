@@ -1,7 +1,7 @@
 // What happens after a failed attempt (design §6), from the failure class and the slot's named
 // retry policy: retry with backoff, hold without burning an attempt, climb the escalation
 // ladder (kick out of recovery/restore → power-cycle the port → ask a human for DFU), or stop.
-import type { FailureClass, RetryPolicy, SlotState } from '@bench/bench-domain';
+import type { ClassRule, FailureClass, RetryPolicy, SlotState } from '@bench/bench-domain';
 
 export type LadderStep = 'kick-out' | 'power-cycle';
 
@@ -41,9 +41,21 @@ export function decide(policy: RetryPolicy, input: DecisionInput): Decision {
         reason: `${input.message} — waiting for the phone to charge`,
       };
     case 'stop-bricked':
-      return { action: 'stop', slotState: 'bricked', reason: `${input.message} — the phone needs repair` };
+      return (
+        confirmFirst(rule, input, 'calling the phone bricked') ?? {
+          action: 'stop',
+          slotState: 'bricked',
+          reason: `${input.message} — ${repeated(input)}the phone needs repair`,
+        }
+      );
     case 'stop-attention':
-      return { action: 'stop', slotState: 'attention', reason: input.message };
+      return (
+        confirmFirst(rule, input, 'asking for a human') ?? {
+          action: 'stop',
+          slotState: 'attention',
+          reason: input.message,
+        }
+      );
     case 'none':
       return { action: 'stop', slotState: 'idle', reason: input.message };
     case 'retry':
@@ -93,4 +105,22 @@ export function decide(policy: RetryPolicy, input: DecisionInput): Decision {
     slotState: 'attention',
     reason: `${input.message}.${LADDER_CLASSES.has(input.failureClass) ? dfu : ''}`,
   };
+}
+
+/**
+ * A stop whose rule asks for confirmation (`maxAttempts` above 1): retry until the failure has
+ * repeated that often. A healthy phone that hit one bad moment is restored instead of sent away.
+ */
+function confirmFirst(rule: ClassRule, input: DecisionInput, verdict: string): Decision | undefined {
+  const maxAttempts = rule.maxAttempts ?? 1;
+  if (input.classFailures >= maxAttempts) return undefined;
+  return {
+    action: 'retry',
+    delayMs: (rule.backoffMs ?? 5_000) * 2 ** (input.classFailures - 1),
+    reason: `${input.message} — trying again to confirm (${input.classFailures}/${maxAttempts - 1}) before ${verdict}`,
+  };
+}
+
+function repeated(input: DecisionInput): string {
+  return input.classFailures > 1 ? `the same failure ${input.classFailures} times: ` : '';
 }

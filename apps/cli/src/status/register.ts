@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadEnv, type BenchEnv } from '@bench/config';
-import { createRedis, LiveState, type LiveSlot } from '@bench/jobs';
+import { createRedis, HOST_ONLINE_MS, LiveState, type LiveSlot } from '@bench/jobs';
 import { runAction } from '../run-action';
 
 /** REDIS_URL, else the Redis a running `bench start` uses (var/run/bench.json), else the local default. */
@@ -50,7 +50,7 @@ function formatStatus(hosts: Record<string, number>, slots: LiveSlot[]): string 
   const now = Date.now();
   const lines = Object.entries(hosts).map(
     ([host, at]) =>
-      `host ${host}: ${now - at < 30_000 ? 'online' : `offline (last seen ${Math.round((now - at) / 1000)} s ago)`}`,
+      `host ${host}: ${now - at < HOST_ONLINE_MS ? 'online' : `offline (last seen ${Math.round((now - at) / 1000)} s ago)`}`,
   );
   const header = ['SLOT', 'PORT', 'STATE', 'PHONE', 'STAGE', 'PROGRESS', 'ATTEMPT', 'CABLE', 'DETAIL'];
   const rows = slots.map((s) => [

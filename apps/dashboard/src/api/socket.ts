@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import type {
   AlertMessage,
   ClientToServerEvents,
+  HostView,
   ServerToClientEvents,
   SlotProgress,
   SlotView,
@@ -18,7 +19,7 @@ export interface SocketHandlers {
   onSlot: (slot: SlotView) => void;
   onProgress: (progress: SlotProgress) => void;
   onAlert: (alert: AlertMessage) => void;
-  onHost: (host: { id: string; online: boolean; lastSeenAt: string | null }) => void;
+  onHost: (host: HostView) => void;
   /** The server refused the handshake (token revoked or expired): the app checks its session. */
   onRefused: () => void;
 }

@@ -1,13 +1,24 @@
 // The floor: each bench laid out like the physical bench (its configured grid) when the screen
-// is wide enough to keep tiles readable, else flowing in bench order; under the "needs me"
+// is wide enough to keep tiles readable, else flowing in bench order; with several hosts, the
+// benches under a heading per host saying whether its agent is online; under the "needs me"
 // filter, one list with the slots that need a human first and the rest dimmed after them.
-import type { BenchView, SlotView } from '@bench/events';
+import type { BenchView, HostView, SlotView } from '@bench/events';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fitsBenchLayout, groupByBench, layoutBench, orderNeedsMeFirst } from '../state/floor';
-import { needsMe } from '../state/vocabulary';
+import {
+  fitsBenchLayout,
+  groupByBench,
+  groupByHost,
+  layoutBench,
+  orderNeedsMeFirst,
+  type BenchGroup,
+  type HostGroup,
+} from '../state/floor';
+import { formatLastSeen, offlineHostIds, slotNeedsMe } from '../state/hosts';
+import { Icon } from './Icon';
 import { SlotTile } from './SlotTile';
 
 export interface FloorProps {
+  hosts: HostView[];
   benches: BenchView[];
   slots: SlotView[];
   needsMeOnly: boolean;
@@ -24,21 +35,76 @@ export function Floor(props: FloorProps) {
       ) : props.needsMeOnly ? (
         <NeedsMeList {...props} />
       ) : (
-        <Benches {...props} width={width} remPx={remPx} />
+        <Hosts {...props} width={width} remPx={remPx} />
       )}
     </section>
   );
 }
 
+interface LayoutProps {
+  selectedSlotId: string | null;
+  onOpen: (slotId: string) => void;
+  width: number;
+  remPx: number;
+}
+
+/** One host: the benches as they always looked. Several: a section per host, then its benches. */
+function Hosts(props: FloorProps & { width: number; remPx: number }) {
+  const hostGroups = groupByHost(props.hosts, props.benches, props.slots);
+  const offline = offlineHostIds(props.hosts);
+  if (hostGroups.length <= 1)
+    return (
+      <Benches {...props} groups={groupByBench(props.benches, props.slots)} offline={offline} level={2} />
+    );
+  return (
+    <>
+      {hostGroups.map((group) => (
+        <section
+          class={`host${group.online ? '' : ' offline'}`}
+          key={group.id}
+          aria-label={`host ${group.name}`}
+          data-testid="host-group"
+          data-host-id={group.id}
+          data-online={group.host ? String(group.online) : undefined}
+        >
+          <HostHeading group={group} />
+          <Benches {...props} groups={group.benches} offline={offline} level={3} />
+        </section>
+      ))}
+    </>
+  );
+}
+
+function HostHeading({ group }: { group: HostGroup }) {
+  // "last seen N s ago" keeps counting while the host stays away.
+  const now = useNow(group.online ? null : 1_000);
+  return (
+    <h2 class="host-name">
+      <span>{group.name}</span>
+      {/* A host the server has not described yet (it joined a moment ago): no claim either way. */}
+      {!group.host ? null : group.online ? (
+        <span class="host-badge online" data-testid="host-status">
+          <Icon name="check" /> online
+        </span>
+      ) : (
+        <span class="host-badge offline" data-testid="host-status">
+          <Icon name="host-offline" /> offline · {formatLastSeen(group.host.lastSeenAt, now)}
+        </span>
+      )}
+    </h2>
+  );
+}
+
 function Benches({
-  benches,
-  slots,
+  groups,
+  offline,
+  level,
   selectedSlotId,
   onOpen,
   width,
   remPx,
-}: FloorProps & { width: number; remPx: number }) {
-  const groups = groupByBench(benches, slots);
+}: LayoutProps & { groups: BenchGroup[]; offline: ReadonlySet<string>; level: 2 | 3 }) {
+  const BenchHeading = level === 2 ? 'h2' : 'h3';
   return (
     <>
       {groups.map((group) => {
@@ -46,7 +112,7 @@ function Benches({
         const positioned = fitsBenchLayout(width, layout.columns, remPx);
         return (
           <section class="bench" key={group.id} aria-label={`bench ${group.name}`}>
-            {groups.length > 1 && <h2 class="bench-name">{group.name}</h2>}
+            {groups.length > 1 && <BenchHeading class="bench-name">{group.name}</BenchHeading>}
             <div
               class={`bench-grid${positioned ? ' positioned' : ''}`}
               style={positioned ? { '--columns': String(layout.columns) } : undefined}
@@ -58,6 +124,7 @@ function Benches({
                   row={positioned ? row : 0}
                   col={positioned ? col : 0}
                   selected={slot.id === selectedSlotId}
+                  hostOffline={offline.has(slot.hostId)}
                   onOpen={onOpen}
                 />
               ))}
@@ -69,9 +136,13 @@ function Benches({
   );
 }
 
-function NeedsMeList({ slots, selectedSlotId, onOpen }: FloorProps) {
-  const ordered = orderNeedsMeFirst(slots);
-  const firstCalm = ordered.findIndex((slot) => !needsMe(slot.state));
+function NeedsMeList({ hosts, slots, selectedSlotId, onOpen }: FloorProps) {
+  const offline = offlineHostIds(hosts);
+  const ordered = orderNeedsMeFirst(slots, offline);
+  const firstCalm = ordered.findIndex((slot) => !slotNeedsMe(slot, offline));
+  // One list for every host: with several, each tile says which PC it is on (labels repeat).
+  const names = new Map(hosts.map((host) => [host.id, host.name]));
+  const severalHosts = new Set(slots.map((slot) => slot.hostId)).size > 1;
   const divider = (text: string) => (
     <p class="floor-divider" key="divider">
       {text}
@@ -81,8 +152,10 @@ function NeedsMeList({ slots, selectedSlotId, onOpen }: FloorProps) {
     <SlotTile
       key={slot.id}
       slot={slot}
-      dimmed={!needsMe(slot.state)}
+      dimmed={!slotNeedsMe(slot, offline)}
       selected={slot.id === selectedSlotId}
+      hostOffline={offline.has(slot.hostId)}
+      hostName={severalHosts ? (names.get(slot.hostId) ?? slot.hostId) : undefined}
       onOpen={onOpen}
     />
   ));
@@ -109,4 +182,16 @@ function useWidth() {
     return () => observer.disconnect();
   }, []);
   return [ref, size.width, size.remPx] as const;
+}
+
+/** The time now, read again every `everyMs` (null: not ticking). */
+function useNow(everyMs: number | null): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (everyMs === null) return undefined;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
 }

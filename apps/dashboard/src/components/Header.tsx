@@ -1,8 +1,10 @@
 // The header: counts by state (readable from across the room), the "needs me" filter, the
-// summary for managers, and who is logged in.
+// summary for managers, and who is logged in. Slots of an offline host are counted as "host
+// offline", not under the state their agent last reported.
 import type { HostView, SlotView, UserView } from '@bench/events';
 import { countByState, countNeedsMe } from '../state/floor';
-import { presentState, SLOT_STATES } from '../state/presentation';
+import { offlineHostIds } from '../state/hosts';
+import { HOST_OFFLINE_LOOK, presentState, SLOT_STATES } from '../state/presentation';
 import { Icon } from './Icon';
 
 export interface HeaderProps {
@@ -18,8 +20,11 @@ export interface HeaderProps {
 }
 
 export function Header(props: HeaderProps) {
-  const counts = countByState(props.slots);
-  const needingMe = countNeedsMe(props.slots);
+  const offlineIds = offlineHostIds(props.hosts);
+  const live = props.slots.filter((slot) => !offlineIds.has(slot.hostId));
+  const counts = countByState(live);
+  const slotsOffline = props.slots.length - live.length;
+  const needingMe = countNeedsMe(props.slots, offlineIds);
   const offline = props.hosts.filter((host) => !host.online);
   return (
     <header class="top">
@@ -40,6 +45,13 @@ export function Header(props: HeaderProps) {
             </li>
           );
         })}
+        {slotsOffline > 0 && (
+          <li class="count" data-state="host-offline" style={{ '--state-colour': HOST_OFFLINE_LOOK.colour }}>
+            <Icon name={HOST_OFFLINE_LOOK.icon} />
+            <strong>{slotsOffline}</strong>
+            <span>{HOST_OFFLINE_LOOK.word}</span>
+          </li>
+        )}
       </ul>
       {offline.length > 0 && (
         <p class="hosts-offline" data-testid="hosts-offline" role="alert">

@@ -15,6 +15,9 @@ const PATHS: Record<IconName, string> = {
   warning: 'M12 3L2 21h20zM12 10v5M12 18v0.5',
   check: 'M4 12.5l5 5L20 6.5',
   lock: 'M6 11h12a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-8a1 1 0 0 1 1-1zM8 11V7.5a4 4 0 0 1 8 0V11',
+  // A bench PC's screen, struck through.
+  'host-offline':
+    'M4 4.5h16a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1v-10a1 1 0 0 1 1-1zM8 20.5h8M12 16.5v4M3 3l18 18',
 };
 
 export function Icon({ name, size = '1em', title }: { name: IconName; size?: string; title?: string }) {

@@ -1,7 +1,7 @@
 // The slot drawer: everything about one slot and the actions that apply to it. The detail is
 // fetched on open and again whenever the slot's state, run or attempt changes (not on every
 // progress tick: the tile above already shows progress live).
-import type { SlotDetailView, SlotView } from '@bench/events';
+import type { HostView, SlotDetailView, SlotView } from '@bench/events';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf, type ApiClient } from '../api/client';
@@ -14,12 +14,16 @@ import {
   formatPercent,
   formatVersions,
 } from '../state/presentation';
+import { formatLastSeen } from '../state/hosts';
 import { detailLagsBehind, deviceLogExcerpt, healthSeries, timeline } from '../state/slot-detail';
+import { Icon } from './Icon';
 import { Sparkline } from './Sparkline';
 import { CableBadge, StateBadge } from './StateBadge';
 
 export interface SlotDrawerProps {
   slot: SlotView;
+  /** The slot's host as the server sees it (online or not). */
+  host?: HostView;
   api: ApiClient;
   onClose: () => void;
 }
@@ -31,7 +35,7 @@ type ActionStatus =
 const CATCH_UP_MS = 1_000;
 const MAX_CATCH_UPS = 15;
 
-export function SlotDrawer({ slot, api, onClose }: SlotDrawerProps) {
+export function SlotDrawer({ slot, host, api, onClose }: SlotDrawerProps) {
   const [detail, setDetail] = useState<SlotDetailView | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [status, setStatus] = useState<ActionStatus>(null);
@@ -105,6 +109,14 @@ export function SlotDrawer({ slot, api, onClose }: SlotDrawerProps) {
           ✕
         </button>
       </header>
+
+      {host && !host.online && (
+        <p class="drawer-host-offline" data-testid="drawer-host-offline" role="status">
+          <Icon name="host-offline" /> Host {host.name} is offline,{' '}
+          {formatLastSeen(host.lastSeenAt, Date.now())}. What you see is its last known state. Its run is kept
+          and goes on when its agent is back; actions need the agent.
+        </p>
+      )}
 
       {slot.doNotUnplug && <div class="do-not-unplug">DO NOT UNPLUG</div>}
 

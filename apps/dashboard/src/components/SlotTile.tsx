@@ -1,6 +1,8 @@
 // One slot on the floor, readable from across the room: label, state (colour, icon, word),
 // phone and iOS versions, stage with progress and ETA, battery, cable, attempt, and the big
-// DO NOT UNPLUG while pulling the cable would leave the phone half-written.
+// DO NOT UNPLUG while pulling the cable would leave the phone half-written. A slot whose host is
+// offline is greyed with "host offline": its last known state is secondary text, never shown
+// as if it were live (no progress bar, ETA, battery or cable).
 import type { SlotView } from '@bench/events';
 import { Component } from 'preact';
 import {
@@ -9,14 +11,14 @@ import {
   formatAttempt,
   formatEta,
   formatPercent,
+  formatLastKnownDetail,
   formatVersions,
+  HOST_OFFLINE_LOOK,
   presentState,
+  showsProgress,
 } from '../state/presentation';
-import { BatteryIcon } from './Icon';
+import { BatteryIcon, Icon } from './Icon';
 import { CableBadge, StateBadge } from './StateBadge';
-
-/** States in which a stage and progress are worth showing. */
-const SHOWS_PROGRESS = new Set<SlotView['state']>(['restoring', 'reconnecting', 'retrying', 'stuck']);
 
 export interface SlotTileProps {
   slot: SlotView;
@@ -25,6 +27,10 @@ export interface SlotTileProps {
   col?: number;
   dimmed?: boolean;
   selected?: boolean;
+  /** The slot's host is offline: what the tile knows is its agent's last report. */
+  hostOffline?: boolean;
+  /** Shown on the tile when the floor has several hosts and the tile stands outside its host's group. */
+  hostName?: string;
   onOpen: (slotId: string) => void;
 }
 
@@ -49,10 +55,14 @@ function shallowEqual(a: object, b: object): boolean {
   return keys.length === Object.keys(right).length && keys.every((key) => Object.is(left[key], right[key]));
 }
 
-function TileBody({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTileProps) {
+function TileBody(props: SlotTileProps) {
+  return props.hostOffline ? <OfflineTileBody {...props} /> : <LiveTileBody {...props} />;
+}
+
+function LiveTileBody({ slot, row = 0, col = 0, dimmed, selected, hostName, onOpen }: SlotTileProps) {
   const look = presentState(slot.state);
   const percent = clampPercent(slot.percent);
-  const showProgress = SHOWS_PROGRESS.has(slot.state) && (slot.stage !== undefined || percent !== null);
+  const showProgress = showsProgress(slot.state) && (slot.stage !== undefined || percent !== null);
   const battery = batteryLevel(slot.batteryLevel);
   const versions = formatVersions(slot.fromVersion, slot.toVersion);
   const attempt = formatAttempt(slot.attempt, slot.maxAttempts);
@@ -71,24 +81,15 @@ function TileBody({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTile
       data-port={slot.portPath}
       role="button"
       tabIndex={0}
-      aria-label={`${slot.label ?? slot.portPath}: ${slot.state}`}
+      aria-label={`${tileName(slot, hostName)}: ${slot.state}`}
       style={{
         '--state-colour': look.colour,
         ...(row > 0 && col > 0 ? { '--row': String(row), '--col': String(col) } : {}),
       }}
       onClick={open}
-      onKeyDown={(event) => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          open();
-        }
-      }}
+      onKeyDown={(event) => openOnKey(event, open)}
     >
-      <header class="tile-head">
-        <span class="tile-label">{slot.label ?? slot.portPath}</span>
-        {slot.label && <span class="tile-port">{slot.portPath}</span>}
-        {slot.paused && <span class="tile-paused">paused</span>}
-      </header>
+      <TileHead slot={slot} hostName={hostName} />
       <div class="tile-state">
         <StateBadge state={slot.state} testId="tile-state" />
       </div>
@@ -140,4 +141,88 @@ function TileBody({ slot, row = 0, col = 0, dimmed, selected, onOpen }: SlotTile
       </footer>
     </div>
   );
+}
+
+/**
+ * A slot of an offline host. Its run is not lost (the record keeps it, the job waits in the port's
+ * queue until the agent is back), but nobody reports on it now. DO NOT UNPLUG stays: an agent cut
+ * off from Redis may still be writing the phone.
+ */
+function OfflineTileBody({ slot, row = 0, col = 0, dimmed, selected, hostName, onOpen }: SlotTileProps) {
+  const versions = formatVersions(slot.fromVersion, slot.toVersion);
+  const lastKnown = formatLastKnownDetail(slot);
+  const classes = ['tile', 'host-offline', dimmed && 'dimmed', selected && 'selected']
+    .filter(Boolean)
+    .join(' ');
+  const open = () => onOpen(slot.id);
+  return (
+    <div
+      class={classes}
+      data-testid="slot-tile"
+      data-slot-id={slot.id}
+      data-state={slot.state}
+      data-host-offline="true"
+      data-label={slot.label ?? ''}
+      data-port={slot.portPath}
+      role="button"
+      tabIndex={0}
+      aria-label={`${tileName(slot, hostName)}: ${HOST_OFFLINE_LOOK.word}, last known ${slot.state}`}
+      style={{
+        '--state-colour': HOST_OFFLINE_LOOK.colour,
+        ...(row > 0 && col > 0 ? { '--row': String(row), '--col': String(col) } : {}),
+      }}
+      onClick={open}
+      onKeyDown={(event) => openOnKey(event, open)}
+    >
+      <TileHead slot={slot} hostName={hostName} />
+      <div class="tile-state">
+        <span
+          class="state-badge host-offline-badge"
+          data-testid="tile-host-offline"
+          style={{ '--word-length': String(HOST_OFFLINE_LOOK.word.length) }}
+        >
+          <Icon name={HOST_OFFLINE_LOOK.icon} />
+          <span>{HOST_OFFLINE_LOOK.word}</span>
+        </span>
+      </div>
+      <div class="tile-last-known" data-testid="tile-last-known">
+        last known: <span data-testid="tile-state">{slot.state}</span>
+        {lastKnown && ` · ${lastKnown}`}
+      </div>
+      {slot.doNotUnplug && (
+        <div class="do-not-unplug" data-testid="do-not-unplug" role="alert">
+          DO NOT UNPLUG
+        </div>
+      )}
+      {(slot.productType || versions) && (
+        <div class="tile-device">
+          {slot.productType && <span class="tile-model">{slot.productType}</span>}
+          {versions && <span class="tile-versions">{versions}</span>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function TileHead({ slot, hostName }: { slot: SlotView; hostName?: string }) {
+  return (
+    <header class="tile-head">
+      <span class="tile-label">{slot.label ?? slot.portPath}</span>
+      {slot.label && <span class="tile-port">{slot.portPath}</span>}
+      {hostName && <span class="tile-host">{hostName}</span>}
+      {slot.paused && <span class="tile-paused">paused</span>}
+    </header>
+  );
+}
+
+function tileName(slot: SlotView, hostName: string | undefined): string {
+  const name = slot.label ?? slot.portPath;
+  return hostName ? `${name} on ${hostName}` : name;
+}
+
+function openOnKey(event: KeyboardEvent, open: () => void): void {
+  if (event.key === 'Enter' || event.key === ' ') {
+    event.preventDefault();
+    open();
+  }
 }

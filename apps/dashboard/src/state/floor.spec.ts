@@ -5,7 +5,9 @@ import {
   countByState,
   EMPTY_FLOOR,
   floorReducer,
+  countNeedsMe,
   groupByBench,
+  groupByHost,
   layoutBench,
   loadFloor,
   mergeSlot,
@@ -132,11 +134,66 @@ describe('floorReducer host.updated', () => {
     });
     const next = floorReducer(floor, {
       type: 'host.updated',
-      host: { id: 'h2', online: false, lastSeenAt: 'x' },
+      host: { id: 'h2', name: 'two', online: false, lastSeenAt: 'x' },
     });
     expect(next.hosts).toEqual([
       { id: 'h1', name: 'one', online: true, lastSeenAt: null },
       { id: 'h2', name: 'two', online: false, lastSeenAt: 'x' },
+    ]);
+  });
+
+  it('adds a host the floor did not list (a new bench PC)', () => {
+    const floor = loadFloor(EMPTY_FLOOR, {
+      hosts: [{ id: 'h1', name: 'one', online: true, lastSeenAt: null }],
+      benches: [],
+      slots: [],
+    });
+    const next = floorReducer(floor, {
+      type: 'host.updated',
+      host: { id: 'h2', name: 'two', online: true, lastSeenAt: 'x', checkedAt: 5 },
+    });
+    expect(next.hosts.map((host) => host.id)).toEqual(['h1', 'h2']);
+  });
+
+  it('drops a host view older than the one shown, and keeps the state object when nothing changed', () => {
+    const floor = floorReducer(EMPTY_FLOOR, {
+      type: 'host.updated',
+      host: { id: 'h1', name: 'one', online: false, lastSeenAt: 'x', checkedAt: 2000 },
+    });
+    const stale = floorReducer(floor, {
+      type: 'host.updated',
+      host: { id: 'h1', name: 'one', online: true, lastSeenAt: 'x', checkedAt: 1000 },
+    });
+    expect(stale).toBe(floor);
+    expect(stale.hosts[0].online).toBe(false);
+  });
+});
+
+describe('loadFloor hosts', () => {
+  it('keeps a host view the socket delivered after the snapshot was computed', () => {
+    const wentOffline = floorReducer(EMPTY_FLOOR, {
+      type: 'host.updated',
+      host: { id: 'h1', name: 'one', online: false, lastSeenAt: 'x', checkedAt: 9000 },
+    });
+    const loaded = loadFloor(wentOffline, {
+      hosts: [
+        { id: 'h1', name: 'one', online: true, lastSeenAt: 'x', checkedAt: 8000 },
+        { id: 'h2', name: 'two', online: true, lastSeenAt: 'y', checkedAt: 8000 },
+      ],
+      benches: [],
+      slots: [],
+    });
+    expect(loaded.hosts.map((host) => [host.id, host.online])).toEqual([
+      ['h1', false],
+      ['h2', true],
+    ]);
+    const fresher = loadFloor(loaded, {
+      hosts: [{ id: 'h1', name: 'one', online: true, lastSeenAt: 'z', checkedAt: 9500 }],
+      benches: [],
+      slots: [],
+    });
+    expect(fresher.hosts).toEqual([
+      { id: 'h1', name: 'one', online: true, lastSeenAt: 'z', checkedAt: 9500 },
     ]);
   });
 });
@@ -163,6 +220,28 @@ describe('orderNeedsMeFirst', () => {
       'restoring',
       'idle',
     ]);
+  });
+
+  it("lists an offline host's slots that had a run under way after the needs-me states, before the calm ones", () => {
+    const slots = [
+      slotView({ id: 'a-idle', hostId: 'a', label: 'A1', state: 'idle', gridRow: 1, gridCol: 1 }),
+      slotView({ id: 'b-restoring', hostId: 'b', label: 'B2', state: 'restoring', updatedAt: 3000 }),
+      slotView({ id: 'b-done', hostId: 'b', label: 'B3', state: 'done' }),
+      slotView({ id: 'a-restoring', hostId: 'a', label: 'A2', state: 'restoring' }),
+      slotView({ id: 'b-queued', hostId: 'b', label: 'B1', state: 'queued', updatedAt: 1000 }),
+      slotView({ id: 'a-stuck', hostId: 'a', label: 'A3', state: 'stuck' }),
+    ];
+    const offline = new Set(['b']);
+    expect(orderNeedsMeFirst(slots, offline).map((slot) => slot.id)).toEqual([
+      'a-stuck',
+      'b-queued',
+      'b-restoring',
+      'a-idle',
+      'a-restoring',
+      'b-done',
+    ]);
+    expect(countNeedsMe(slots, offline)).toBe(3);
+    expect(countNeedsMe(slots)).toBe(1);
   });
 });
 
@@ -226,6 +305,54 @@ describe('countByState and groupByBench', () => {
       ['First', ['a']],
       ['b9', ['c']],
     ]);
+  });
+});
+
+describe('groupByHost', () => {
+  const hosts = [
+    { id: 'pc1', name: 'Bench PC 1', online: true, lastSeenAt: null },
+    { id: 'pc2', name: 'Bench PC 2', online: false, lastSeenAt: '2026-01-01T00:00:00.000Z' },
+    { id: 'pc3', name: 'Idle PC', online: true, lastSeenAt: null },
+  ];
+  const benches = [
+    { id: 'pc1-sim', hostId: 'pc1', name: 'Simulated bench' },
+    { id: 'pc2-left', hostId: 'pc2', name: 'Left shelf' },
+    { id: 'pc2-right', hostId: 'pc2', name: 'Right shelf' },
+  ];
+
+  it('groups slots by host in the floor order, then by bench; hosts without slots are left out', () => {
+    const groups = groupByHost(hosts, benches, [
+      slotView({ id: 'r1', hostId: 'pc2', benchId: 'pc2-right' }),
+      slotView({ id: 's1', hostId: 'pc1', benchId: 'pc1-sim' }),
+      slotView({ id: 'l1', hostId: 'pc2', benchId: 'pc2-left' }),
+      slotView({ id: 's2', hostId: 'pc1', benchId: 'pc1-sim' }),
+    ]);
+    expect(
+      groups.map((g) => [g.name, g.online, g.benches.map((b) => [b.name, b.slots.map((s) => s.id)])]),
+    ).toEqual([
+      ['Bench PC 1', true, [['Simulated bench', ['s1', 's2']]]],
+      [
+        'Bench PC 2',
+        false,
+        [
+          ['Left shelf', ['l1']],
+          ['Right shelf', ['r1']],
+        ],
+      ],
+    ]);
+    expect(groups[1].host?.lastSeenAt).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('gives a slot of a host the floor does not list a group of its own, shown online', () => {
+    const groups = groupByHost(hosts, benches, [
+      slotView({ id: 's1', hostId: 'pc1', benchId: 'pc1-sim' }),
+      slotView({ id: 'n1', hostId: 'new-pc', benchId: 'new-pc-sim' }),
+    ]);
+    expect(groups.map((g) => [g.id, g.name, g.online, g.host])).toEqual([
+      ['pc1', 'Bench PC 1', true, hosts[0]],
+      ['new-pc', 'new-pc', true, undefined],
+    ]);
+    expect(groups[1].benches.map((b) => b.name)).toEqual(['new-pc-sim']);
   });
 });
 

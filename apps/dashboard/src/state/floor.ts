@@ -1,7 +1,8 @@
 // The floor as the dashboard holds it: a snapshot from GET /api/floor kept current by socket
 // events. Pure functions, so ordering and merge rules are unit-tested without a browser.
 import type { BenchView, FloorView, HostView, SlotProgress, SlotView } from '@bench/events';
-import { NEEDS_ME_STATES, needsMe, type SlotState } from './vocabulary';
+import { mergeSnapshotHosts, slotNeedsMe, upsertHost } from './hosts';
+import { NEEDS_ME_STATES, type SlotState } from './vocabulary';
 
 export interface FloorState {
   loaded: boolean;
@@ -14,7 +15,7 @@ export type FloorAction =
   | { type: 'floor.loaded'; floor: FloorView }
   | { type: 'slot.updated'; slot: SlotView }
   | { type: 'slot.progress'; progress: SlotProgress }
-  | { type: 'host.updated'; host: { id: string; online: boolean; lastSeenAt: string | null } }
+  | { type: 'host.updated'; host: HostView }
   /** Socket events collected over one animation frame, applied in arrival order (one render). */
   | { type: 'batch'; actions: FloorAction[] };
 
@@ -28,11 +29,10 @@ export function floorReducer(state: FloorState, action: FloorAction): FloorState
       return mergeSlot(state, action.slot);
     case 'slot.progress':
       return applyProgress(state, action.progress);
-    case 'host.updated':
-      return {
-        ...state,
-        hosts: state.hosts.map((host) => (host.id === action.host.id ? { ...host, ...action.host } : host)),
-      };
+    case 'host.updated': {
+      const hosts = upsertHost(state.hosts, action.host);
+      return hosts === state.hosts ? state : { ...state, hosts };
+    }
     case 'batch':
       return action.actions.reduce(floorReducer, state);
   }
@@ -52,7 +52,7 @@ export function loadFloor(state: FloorState, floor: FloorView): FloorState {
     const known = state.slots[slot.id];
     slots[slot.id] = known && !isNewer(slot, known) ? known : slot;
   }
-  return { loaded: true, hosts: floor.hosts, benches: floor.benches, slots };
+  return { loaded: true, hosts: mergeSnapshotHosts(state.hosts, floor.hosts), benches: floor.benches, slots };
 }
 
 /** A whole-slot update from the socket; an update older than what is shown is dropped. */
@@ -80,8 +80,12 @@ export function countByState(slots: readonly SlotView[]): Partial<Record<SlotSta
   return counts;
 }
 
-export function countNeedsMe(slots: readonly SlotView[]): number {
-  return slots.filter((slot) => needsMe(slot.state)).length;
+/** No host is offline (a floor whose hosts the caller does not pass). */
+const NO_HOSTS: ReadonlySet<string> = new Set();
+
+/** Slots that need a human; with the offline hosts, also their slots that had a run under way. */
+export function countNeedsMe(slots: readonly SlotView[], offline: ReadonlySet<string> = NO_HOSTS): number {
+  return slots.filter((slot) => slotNeedsMe(slot, offline)).length;
 }
 
 const byName = new Intl.Collator(undefined, { numeric: true });
@@ -102,16 +106,23 @@ export function compareFloorOrder(a: SlotView, b: SlotView): number {
 
 /**
  * The "needs me" order: slots that need a human first, the most severe state first and within a
- * state the one waiting longest; then every other slot in bench order.
+ * state the one waiting longest; then the slots of offline hosts that had a run under way (one
+ * fix, the agent, serves them all); then every other slot in bench order.
  */
-export function orderNeedsMeFirst(slots: readonly SlotView[]): SlotView[] {
+export function orderNeedsMeFirst(
+  slots: readonly SlotView[],
+  offline: ReadonlySet<string> = NO_HOSTS,
+): SlotView[] {
   const rank = (slot: SlotView) => {
     const index = (NEEDS_ME_STATES as readonly SlotState[]).indexOf(slot.state);
-    return index === -1 ? NEEDS_ME_STATES.length : index;
+    if (index !== -1) return index;
+    return slotNeedsMe(slot, offline) ? NEEDS_ME_STATES.length : NEEDS_ME_STATES.length + 1;
   };
   return [...slots].sort(
     (a, b) =>
-      rank(a) - rank(b) || (needsMe(a.state) ? a.updatedAt - b.updatedAt : 0) || compareFloorOrder(a, b),
+      rank(a) - rank(b) ||
+      (slotNeedsMe(a, offline) ? a.updatedAt - b.updatedAt : 0) ||
+      compareFloorOrder(a, b),
   );
 }
 
@@ -187,4 +198,47 @@ export function groupByBench(benches: readonly BenchView[], slots: readonly Slot
     group.slots.push(slot);
   }
   return [...groups.values()].filter((group) => group.slots.length > 0);
+}
+
+export interface HostGroup {
+  id: string;
+  name: string;
+  /** The server's view of the host; undefined for a host the floor has no view of yet. */
+  host: HostView | undefined;
+  online: boolean;
+  benches: BenchGroup[];
+}
+
+/**
+ * The floor by host, then bench, in the order the floor lists hosts. A slot of a host the floor
+ * does not list yet (an agent that joined a moment ago) gets a group of its own, not called
+ * offline: nothing says so. Hosts without slots are left out.
+ */
+export function groupByHost(
+  hosts: readonly HostView[],
+  benches: readonly BenchView[],
+  slots: readonly SlotView[],
+): HostGroup[] {
+  const slotsByHost = new Map<string, SlotView[]>(hosts.map((host) => [host.id, []]));
+  for (const slot of slots) {
+    const list = slotsByHost.get(slot.hostId);
+    if (list) list.push(slot);
+    else slotsByHost.set(slot.hostId, [slot]);
+  }
+  const groups: HostGroup[] = [];
+  for (const [id, hostSlots] of slotsByHost) {
+    if (hostSlots.length === 0) continue;
+    const host = hosts.find((candidate) => candidate.id === id);
+    groups.push({
+      id,
+      name: host?.name ?? id,
+      host,
+      online: host?.online ?? true,
+      benches: groupByBench(
+        benches.filter((bench) => bench.hostId === id),
+        hostSlots,
+      ),
+    });
+  }
+  return groups;
 }

@@ -8,6 +8,7 @@ import {
   formatVersions,
   presentState,
   SLOT_STATES,
+  formatLastKnownDetail,
 } from './presentation';
 import { NEEDS_ME_STATES } from './vocabulary';
 
@@ -105,5 +106,24 @@ describe('percent, versions, attempts, rates', () => {
   it('shows a success rate as a percentage', () => {
     expect(formatRate(0.875)).toBe('88%');
     expect(formatRate(null)).toBe('—');
+  });
+});
+
+describe('formatLastKnownDetail', () => {
+  it('keeps the stage and progress a live tile showed, and the attempt', () => {
+    expect(
+      formatLastKnownDetail({
+        state: 'restoring',
+        stage: 'send-filesystem',
+        percent: 40.6,
+        attempt: 1,
+        maxAttempts: 3,
+      }),
+    ).toBe('send-filesystem 40% · attempt 1/3');
+  });
+
+  it('leaves out a stage the state does not show, and says nothing when nothing more is known', () => {
+    expect(formatLastKnownDetail({ state: 'queued', stage: 'prepare', percent: 0 })).toBe('');
+    expect(formatLastKnownDetail({ state: 'idle' })).toBe('');
   });
 });

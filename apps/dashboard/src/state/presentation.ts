@@ -14,7 +14,8 @@ export type IconName =
   | 'skull'
   | 'warning'
   | 'check'
-  | 'lock';
+  | 'lock'
+  | 'host-offline';
 
 export interface StatePresentation {
   word: string;
@@ -40,6 +41,37 @@ const STATES: Record<SlotState, Omit<StatePresentation, 'standOut' | 'word'>> = 
   done: { icon: 'check', colour: '#3fc165' },
   quarantined: { icon: 'lock', colour: '#c04fd8' },
 };
+
+/**
+ * A slot whose host is offline: not a slot state (the agent's last report is kept as the last
+ * known state) but how the floor shows the slot while nobody reports on it. Grey, like nothing
+ * live; the word says why.
+ */
+export const HOST_OFFLINE_LOOK = { word: 'host offline', icon: 'host-offline', colour: '#8b95a5' } as const;
+
+/** States in which a stage and progress are worth showing. */
+const SHOWS_PROGRESS: readonly SlotState[] = ['restoring', 'reconnecting', 'retrying', 'stuck'];
+
+export function showsProgress(state: SlotState): boolean {
+  return SHOWS_PROGRESS.includes(state);
+}
+
+/**
+ * What else was known of a slot whose host went offline, after its state: "send-filesystem 40% ·
+ * attempt 1/3" (stage and progress only where the state shows them on a live tile).
+ */
+export function formatLastKnownDetail(slot: {
+  state: SlotState;
+  stage?: string;
+  percent?: number;
+  attempt?: number;
+  maxAttempts?: number;
+}): string {
+  const stage = showsProgress(slot.state)
+    ? [slot.stage, formatPercent(slot.percent)].filter(Boolean).join(' ')
+    : '';
+  return [stage, formatAttempt(slot.attempt, slot.maxAttempts)].filter(Boolean).join(' · ');
+}
 
 /** Every slot state, in the order the header counts them. */
 export const SLOT_STATES = Object.keys(STATES) as SlotState[];

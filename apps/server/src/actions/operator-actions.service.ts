@@ -18,7 +18,8 @@ import { runView } from '../floor/views';
 import { SlotDirectory, type SlotRow } from '../live/slot-directory';
 import { RunService } from '../records/run.service';
 
-const UNFINISHED = ['queued', 'running'];
+/** `held`: a run of a paused batch, kept off its port's queue until the batch resumes. */
+const UNFINISHED = ['queued', 'held', 'running'];
 
 export interface ActionAccepted {
   accepted: true;
@@ -95,6 +96,7 @@ export class OperatorActionsService {
     const run = await this.run(runId);
     if (!UNFINISHED.includes(run.state))
       throw new ConflictException(`run ${runId} already ended (${run.state})`);
+    if (run.state === 'held') return this.cancelHeld(run, reason, user);
     const heard = await this.commands.send(run.hostId, {
       action: 'cancel',
       portPath: run.portPath,
@@ -127,9 +129,30 @@ export class OperatorActionsService {
     };
   }
 
+  /** A held run has no job on any queue: it ends here, on the record stream like any other end. */
+  private async cancelHeld(
+    run: { id: string; hostId: string; portPath: string },
+    reason: string | undefined,
+    user: AuthUser,
+  ): Promise<ActionAccepted> {
+    await this.events.publish({
+      kind: 'run.ended',
+      hostId: run.hostId,
+      portPath: run.portPath,
+      at: Date.now(),
+      runId: run.id,
+      state: 'cancelled',
+      failureClass: 'cancelled',
+      message: `cancelled by ${user.username}${reason ? `: ${reason}` : ''} (held by its paused batch)`,
+    });
+    return { accepted: true, action: 'cancel', message: `run ${run.id} cancelled (it was held)` };
+  }
+
   /** A failed or cancelled run is restored again as a new run; a waiting one starts now. */
   async retryRun(runId: string, user: AuthUser): Promise<{ run: RunView; created: boolean }> {
     const run = await this.run(runId);
+    if (run.state === 'held')
+      throw new ConflictException(`run ${runId} is held by its paused batch: resume the batch to start it`);
     if (run.state === 'queued' || run.state === 'running') {
       if (await this.runs.queues.promote(run.hostId, run.portPath, runId))
         return { run: runView(run), created: false };

@@ -2,6 +2,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -16,7 +18,9 @@ import {
 } from 'class-validator';
 import {
   ROLES,
+  type CancelBatchRequest,
   type CancelRunRequest,
+  type CreateBatchRequest,
   type CreateTokenRequest,
   type CreateUserRequest,
   type LoginRequest,
@@ -27,7 +31,7 @@ import {
 import { MIN_PASSWORD_LENGTH } from '@bench/persistence';
 
 const ROLE_VALUES: Role[] = [...ROLES];
-const RUN_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'];
+const RUN_STATES = ['queued', 'held', 'running', 'done', 'failed', 'cancelled'];
 const FIRMWARE_SELECTOR = /^(latest|[0-9]{1,2}[A-Z][0-9]{1,5}[a-z]?)$/;
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
@@ -128,4 +132,49 @@ export class SummaryQueryDto {
   @Min(1)
   @Max(24 * 31)
   hours?: number;
+}
+
+export class CreateBatchDto implements CreateBatchRequest {
+  @ApiProperty({ description: 'what the floor calls it, e.g. "Rack 3 overnight"' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name!: string;
+
+  @ApiProperty({ description: '"latest" (newest signed build for each model) or a build such as 22G100' })
+  @Matches(FIRMWARE_SELECTOR, { message: 'firmware must be "latest" or a build number such as 22G100' })
+  firmware!: string;
+
+  @ApiProperty({ enum: ['erase', 'update'] }) @IsIn(['erase', 'update']) behavior!: 'erase' | 'update';
+
+  @ApiPropertyOptional({ type: [String], description: 'slot ids (at least one of slotIds and benchIds)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @IsString({ each: true })
+  slotIds?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'bench ids: every slot of each' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  benchIds?: string[];
+
+  @ApiPropertyOptional({ description: 'ISO 8601 time to start (absent: now)' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'startAt must be an ISO 8601 time such as 2026-11-25T22:00:00Z' })
+  startAt?: string;
+
+  @ApiPropertyOptional({
+    description: "a retry policy named in bench.config.yaml (absent: each bench's own)",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  policy?: string;
+}
+
+export class CancelBatchDto implements CancelBatchRequest {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) reason?: string;
 }

@@ -6,6 +6,7 @@ import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import type { ErrorBody } from '@bench/events';
 import type { Logger } from '@bench/logging';
+import { isDatabaseUnavailable } from '@bench/persistence';
 
 export class ValidationFailed extends HttpException {
   constructor(readonly details: string[]) {
@@ -52,8 +53,23 @@ export class ErrorBodyFilter implements ExceptionFilter {
     if (exception instanceof SyntaxError && 'status' in exception && exception.status === 400) {
       return { statusCode: 400, error: 'Bad Request', message: `invalid JSON body: ${exception.message}` };
     }
+    // An outage, not a bug: say so (503) and keep the log to one line per request.
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${lastLine(exception)}`);
+      return {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'database unavailable: the record cannot be read or written now; try again shortly',
+      };
+    }
     const error = exception instanceof Error ? exception : new Error(String(exception));
     this.logger.error(`unhandled error: ${error.message}`, { err: error });
     return { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see the server log' };
   }
+}
+
+/** Prisma's messages start with the call site; the cause is on the last line. */
+function lastLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.trim().split('\n').at(-1) ?? message;
 }

@@ -1,13 +1,15 @@
 // The floor as the API and the dashboard see it: the record's slots (labels, grid positions)
 // merged with the agents' live state in Redis, plus a slot's history and the manager's numbers.
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { BENCH_CONFIG } from '@bench/app-runtime';
+import type { BenchConfig } from '@bench/config';
 import { SLOT_STATES, type FailureClass, type SlotState } from '@bench/bench-domain';
 import type { FloorView, HostView, SlotDetailView, SlotView, SummaryView } from '@bench/events';
 import { LiveState, type LiveSlot } from '@bench/jobs';
 import { BenchDatabase, RunRepository, SummaryRepository } from '@bench/persistence';
 import { SlotDirectory, type SlotRow } from '../live/slot-directory';
 import { RunService } from '../records/run.service';
-import { eventView, healthView, HOST_ONLINE_MS, runView, slotView } from './views';
+import { eventView, healthView, hostViews, runView, slotView } from './views';
 
 const CABLE_WARNING_BELOW = 80;
 
@@ -16,30 +18,26 @@ export class FloorService {
   private readonly runs: RunRepository;
   private readonly summaries: SummaryRepository;
   readonly live: LiveState;
+  private readonly hostNames: Record<string, string>;
 
   constructor(
     database: BenchDatabase,
     runService: RunService,
     readonly directory: SlotDirectory,
+    @Inject(BENCH_CONFIG) config: BenchConfig,
   ) {
     this.runs = new RunRepository(database);
     this.summaries = new SummaryRepository(database);
     this.live = runService.live;
+    this.hostNames = Object.fromEntries(
+      config.hosts.flatMap((host) => (host.name ? [[host.id, host.name] as const] : [])),
+    );
   }
 
+  /** Every host with its agent online or not: the one source of host presence for API and sockets. */
   async hosts(): Promise<HostView[]> {
     const [rows, beats] = await Promise.all([this.directory.floor.hosts(), this.live.hosts()]);
-    const now = Date.now();
-    return rows.map((host) => {
-      const beat = beats[host.id];
-      const lastSeen = beat ?? host.lastSeenAt?.getTime();
-      return {
-        id: host.id,
-        name: host.name,
-        online: beat !== undefined && now - beat < HOST_ONLINE_MS,
-        lastSeenAt: lastSeen ? new Date(lastSeen).toISOString() : null,
-      };
-    });
+    return hostViews(rows, beats, Date.now(), this.hostNames);
   }
 
   async benches() {

@@ -8,12 +8,60 @@ import {
   type FailureClass,
   type SlotState,
 } from '@bench/bench-domain';
-import type { AttemptView, EventView, HealthSampleView, RunView, SlotView } from '@bench/events';
-import type { LiveSlot } from '@bench/jobs';
+import type { AttemptView, EventView, HealthSampleView, HostView, RunView, SlotView } from '@bench/events';
+import { HOST_ONLINE_MS, type LiveSlot } from '@bench/jobs';
 import type { SlotRow } from '../live/slot-directory';
 
-/** A host is online while its agent's heartbeat (every 5 s) is this recent. */
-export const HOST_ONLINE_MS = 20_000;
+/**
+ * A host is online while its agent's heartbeat (every 5 s, HEARTBEAT_MS in the agent) is this
+ * recent. Four beats' worth: a busy agent or a Redis hiccup may delay a beat or two without the
+ * floor flapping. How soon a dead agent shows offline, by construction: its last beat was at most
+ * 5 s before it died, so it is offline 15–20 s after; each server re-reads the hosts every
+ * HOST_WATCH_MS (LiveRelayService) and tells its browsers at once, so a dashboard shows the host
+ * offline at most ≈ 25 s after the agent stopped (the acceptance bound is 30 s). Do not
+ * shorten without reason: below two beats a single late beat marks a healthy host offline.
+ * Agent and server compare wall clocks (the beat carries the agent's Date.now()): bench PCs are
+ * expected to keep NTP time.
+ */
+export { HOST_ONLINE_MS };
+
+/** How often each server re-reads the heartbeats and tells its browsers which hosts changed. */
+export const HOST_WATCH_MS = 5_000;
+
+export interface HostRow {
+  id: string;
+  name: string;
+  lastSeenAt: Date | null;
+}
+
+/**
+ * Every host the record knows and every host whose agent heartbeats (the recorder writes a
+ * heartbeating host to the record, but a moment later, or never while the database is down):
+ * an agent that the config does not list still shows. The server's config may name a host;
+ * otherwise its record name (the host id) is used.
+ */
+export function hostViews(
+  rows: readonly HostRow[],
+  beats: Readonly<Record<string, number>>,
+  now: number,
+  configuredNames: Readonly<Record<string, string>> = {},
+): HostView[] {
+  const byId = new Map<string, HostRow>(rows.map((row) => [row.id, row]));
+  for (const id of Object.keys(beats)) if (!byId.has(id)) byId.set(id, { id, name: id, lastSeenAt: null });
+  return [...byId.values()]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((host) => {
+      const beat = beats[host.id];
+      const lastSeen = beat ?? host.lastSeenAt?.getTime();
+      return {
+        id: host.id,
+        name: configuredNames[host.id] ?? host.name,
+        online: beat !== undefined && now - beat < HOST_ONLINE_MS,
+        lastSeenAt: lastSeen !== undefined ? new Date(lastSeen).toISOString() : null,
+        checkedAt: now,
+      };
+    });
+}
 
 function failureClass(value: string | null | undefined): FailureClass | null {
   return isOneOf(FAILURE_CLASSES, value) ? value : null;

@@ -9,11 +9,10 @@ import type { BenchEnv } from '@bench/config';
 import { createRedis, LiveFeedReader } from '@bench/jobs';
 import type { Logger } from '@bench/logging';
 import { FloorService } from '../floor/floor.service';
-import { slotView } from '../floor/views';
+import { HOST_WATCH_MS, slotView } from '../floor/views';
 import { FloorGateway } from './floor.gateway';
 
 const GROUP = 'live-relay';
-const HOSTS_EVERY_MS = 5_000;
 const RETRY_MS = 2_000;
 
 @Injectable()
@@ -24,6 +23,8 @@ export class LiveRelayService implements OnApplicationBootstrap, OnApplicationSh
   private loop?: Promise<void>;
   private hostsTimer?: NodeJS.Timeout;
   private readonly hostOnline = new Map<string, boolean>();
+  /** After the first read a host first seen online is new (for the log only). */
+  private hostsPrimed = false;
 
   constructor(
     @Inject(BENCH_ENV) private readonly env: BenchEnv,
@@ -45,7 +46,8 @@ export class LiveRelayService implements OnApplicationBootstrap, OnApplicationSh
     this.running = true;
     if (this.env.server.liveRelay) this.loop = this.relay();
     else this.logger.info('live relay off (BENCH_LIVE_RELAY=false): other servers relay the live feed');
-    this.hostsTimer = setInterval(() => void this.watchHosts(), HOSTS_EVERY_MS);
+    // With the online window this bounds how long a dead agent looks alive (floor/views.ts).
+    this.hostsTimer = setInterval(() => void this.watchHosts(), HOST_WATCH_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -75,15 +77,31 @@ export class LiveRelayService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /**
+   * Host presence is only ever computed here and in the floor snapshot (FloorService.hosts): a
+   * host that goes offline or comes back, or a new host, reaches browsers as `host.updated`, and
+   * the dashboard shows that host's slots offline from it. Nothing here touches the host's runs:
+   * its queued and running jobs wait in its own port queues until its agent is back.
+   */
   private async watchHosts(): Promise<void> {
     try {
       for (const host of await this.floor.hosts()) {
-        if (this.hostOnline.get(host.id) === host.online) continue;
-        const known = this.hostOnline.has(host.id);
+        const before = this.hostOnline.get(host.id);
+        if (before === host.online) continue;
         this.hostOnline.set(host.id, host.online);
-        if (known) this.gateway.emitHostLocally(host);
-        if (known && !host.online) this.logger.warn(`host ${host.id} went offline (no heartbeat)`);
+        // A host first seen offline is in every browser's floor snapshot already, and a new
+        // agent's topology can reach the record before its first heartbeat: it joins the floor
+        // when it first beats, rather than flashing "offline" for a few seconds.
+        if (before === undefined && !host.online) continue;
+        // A host first seen online is sent too: a browser that loaded its floor before the
+        // host's first beat (this server's first look may come seconds later) learns of it here.
+        this.gateway.emitHostLocally(host);
+        if (before === false) this.logger.info(`host ${host.id} is back online`);
+        else if (!host.online)
+          this.logger.warn(`host ${host.id} went offline (no heartbeat since ${host.lastSeenAt})`);
+        else if (this.hostsPrimed) this.logger.info(`host ${host.id} joined`);
       }
+      this.hostsPrimed = true;
     } catch (error) {
       this.logger.debug(`host watch: ${(error as Error).message}`);
     }

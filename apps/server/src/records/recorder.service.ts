@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { BENCH_ENV, LOGGER } from '@bench/app-runtime';
 import type { BenchEnv } from '@bench/config';
+import type { BenchRecordEvent } from '@bench/events';
 import { createRedis, EventConsumer, type StreamEntry } from '@bench/jobs';
 import type { Logger } from '@bench/logging';
 import { BenchDatabase, DeviceRepository, TopologyRepository } from '@bench/persistence';
@@ -149,6 +150,7 @@ export class RecorderService implements OnApplicationBootstrap, OnApplicationShu
           {
             ecid: parseEcid(event.device.ecid),
             udid: event.device.udid,
+            serialNumber: event.device.serialNumber,
             productType: event.device.productType,
             chipId: event.device.chipId,
             boardId: event.device.boardId,
@@ -214,9 +216,24 @@ export class RecorderService implements OnApplicationBootstrap, OnApplicationShu
       hostId: event.hostId,
       slotId: slot?.id,
       runId: 'runId' in event ? event.runId : undefined,
-      deviceEcid: 'ecid' in event && typeof event.ecid === 'string' ? event.ecid : undefined,
+      deviceEcid: eventEcid(event),
       payload: event,
     });
     this.recorded++;
   }
+}
+
+/**
+ * The phone an event is about, for the log's ECID index. A sighting carries it inside `device`
+ * (reports find the iOS version a phone had before its run through it), in canonical form.
+ */
+function eventEcid(event: BenchRecordEvent): string | undefined {
+  if (event.kind === 'device.seen') {
+    try {
+      return parseEcid(event.device.ecid);
+    } catch {
+      return undefined;
+    }
+  }
+  return 'ecid' in event && typeof event.ecid === 'string' ? event.ecid : undefined;
 }

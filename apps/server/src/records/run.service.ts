@@ -31,6 +31,7 @@ export class RunService implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     // Re-add the job of every run the record says is unfinished (no-ops when the job exists).
+    // Runs a paused batch holds (`held`) and ended runs are not among them: they stay off the queues.
     try {
       for (const run of await this.runs.unfinished()) await this.enqueue(run);
     } catch (error) {
@@ -47,6 +48,11 @@ export class RunService implements OnApplicationBootstrap, OnApplicationShutdown
     const row = await this.runs.create(run);
     await this.enqueue(row);
     return row;
+  }
+
+  /** Puts an existing run's job back on its port's queue (a paused batch's run, released). */
+  async requeue(run: Parameters<RunService['enqueue']>[0]): Promise<void> {
+    await this.enqueue(run);
   }
 
   /** Auto-start on plug: never a second run for a phone that has one queued, running or done. */

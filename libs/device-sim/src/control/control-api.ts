@@ -13,6 +13,8 @@
 //   GET  /usb/devices                     the simulated bus's enumerations (UsbDeviceInfo)
 //   GET  /usb/events                      NDJSON stream: a snapshot of the bus, then every attach/detach
 //   GET  /usb/controllers                 per controller: capacity, active flows, bytes moved
+//   POST /tss/unsigned      {build}       the TSS server stops signing a build (status 94) for every phone
+//   POST /tss/signed        {build}       …and signs it again
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
@@ -33,6 +35,9 @@ const NewPhone = z.strictObject({
 const Plug = z.strictObject({ port: z.string() });
 const Fault = z.strictObject({ fault: z.string(), replugAfterMs: z.number().int().min(0).optional() });
 const Power = z.strictObject({ on: z.boolean() });
+const Build = z.strictObject({
+  build: z.string().regex(/^\d{1,3}[A-Z]\d{1,4}[a-z]?$/, 'expected a build number such as 22G100'),
+});
 
 class HttpError extends Error {
   constructor(
@@ -141,6 +146,13 @@ export class SimControlApi {
           return { injected: input.fault, phone: phone.snapshot() };
         }
       }
+    }
+    if (method === 'POST' && (path === 'tss/unsigned' || path === 'tss/signed')) {
+      const { build } = parse(Build, body);
+      const signed = path === 'tss/signed';
+      if (signed) bench.tss.allowBuild(build);
+      else bench.tss.refuseBuild(build);
+      return { build, signed };
     }
     if (method === 'POST' && parts[0] === 'ports' && parts[2] === 'power' && parts.length === 3) {
       if (!bench.ports().includes(parts[1])) throw new HttpError(404, `no port ${parts[1]}`);

@@ -2,7 +2,7 @@ import { createPhone } from '../phone/phone-factory';
 import { SeededRandom } from '../time/random';
 import { SimClock } from '../time/sim-clock';
 import { FaultEngine, type BenchActions } from './fault-engine';
-import { drawProfileFaults } from './fault-profiles';
+import { drawProfileFaults, EVERY_ATTEMPT } from './fault-profiles';
 import { FaultScriptError, parseFaultScript } from './fault-script';
 
 function bench(): BenchActions & { calls: string[] } {
@@ -105,6 +105,40 @@ describe('FaultEngine', () => {
     const engine = new FaultEngine([], bench());
     engine.injectNow(phone, { kind: 'hang' });
     expect(engine.check(phone, { stage: 'send-ibec', progress: 3 })).toEqual({ kind: 'hang' });
+  });
+
+  it('gives the broken phones of shop-floor-broken a hardware status at every attempt', () => {
+    const r = new SeededRandom(3);
+    const rules = Array.from({ length: 1000 }, (_, i) =>
+      drawProfileFaults('shop-floor-broken', BigInt(i + 1), r),
+    ).flat();
+    const broken = rules.filter((rule) => rule.times === EVERY_ATTEMPT);
+    expect(broken.length).toBeGreaterThan(2);
+    expect(broken.length).toBeLessThan(25);
+    for (const rule of broken) {
+      expect(rule.fault.kind).toBe('status');
+      expect(rule.at).toEqual({ stage: 'verify', progress: 50 });
+    }
+    // The one-off hardware statuses of shop-floor stay one-off.
+    expect(rules.filter((rule) => rule.fault.kind === 'status' && rule.times === 1).length).toBeGreaterThan(
+      10,
+    );
+
+    const phone = createPhone({ productType: 'iPhone10,1' }, clock, random);
+    phone.plug('1-1.2');
+    const engine = new FaultEngine(
+      [
+        {
+          ecid: phone.identity.ecid,
+          fault: { kind: 'status', code: 53 },
+          at: { stage: 'verify', progress: 50 },
+          times: EVERY_ATTEMPT,
+        },
+      ],
+      bench(),
+    );
+    for (let attempt = 0; attempt < 5; attempt++)
+      expect(engine.check(phone, { stage: 'verify', progress: 60 })).toEqual({ kind: 'status', code: 53 });
   });
 
   it('draws the same profile faults from the same seed', () => {

@@ -11,7 +11,12 @@ interface ProfileEntry {
   fault: (random: SeededRandom) => SimFault;
   /** Where it strikes; undefined = holds for the whole run. */
   at?: (random: SeededRandom) => { stage: Stage; progress?: number };
+  /** How many times it strikes (default 1: the phone is fine on the next attempt). */
+  times?: number;
 }
+
+/** A fault that strikes at every attempt: the phone is really broken. */
+export const EVERY_ATTEMPT = Number.MAX_SAFE_INTEGER;
 
 const TRANSFER_STAGES: Stage[] = ['send-ibss', 'send-ibec', 'boot-ramdisk', 'send-filesystem', 'verify'];
 const ANY_RESTORE_STAGE: Stage[] = [
@@ -59,9 +64,22 @@ const SHOP_FLOOR: ProfileEntry[] = [
   },
 ];
 
+/**
+ * A truly broken phone: restored fails with a hardware status at every attempt (a bad board, not a
+ * bad moment). It should end `bricked`; the one-off hardware statuses of `shop-floor` should not.
+ */
+const BROKEN_PHONE: ProfileEntry = {
+  probability: 0.01,
+  fault: (r) => ({ kind: 'status', code: r.pick([6, 27, 53, 1015]) }),
+  at: () => ({ stage: 'verify', progress: 50 }),
+  times: EVERY_ATTEMPT,
+};
+
 export const FAULT_PROFILES: Record<string, ProfileEntry[]> = {
   none: [],
   'shop-floor': SHOP_FLOOR,
+  /** `shop-floor` plus one phone in a hundred that is really broken (the ground truth for "bricked"). */
+  'shop-floor-broken': [...SHOP_FLOOR, BROKEN_PHONE],
 };
 
 /** Draws the faults of one phone from a profile. */
@@ -74,7 +92,7 @@ export function drawProfileFaults(profile: string, ecid: bigint, random: SeededR
   const rules: FaultRule[] = [];
   for (const entry of entries) {
     if (random.next() >= entry.probability) continue;
-    rules.push({ ecid, fault: entry.fault(random), at: entry.at?.(random), times: 1 });
+    rules.push({ ecid, fault: entry.fault(random), at: entry.at?.(random), times: entry.times ?? 1 });
   }
   return rules;
 }

@@ -116,8 +116,15 @@ describe('ASR codec', () => {
     const huge = Buffer.from(encodePlistXml({ Command: 'X', pad: 'a'.repeat(70 * 1024) }));
     expect(() => new AsrPlistDecoder().push(huge)).toThrow(FrameTooLargeError);
     const decoder = new AsrPlistDecoder();
-    decoder.push(Buffer.alloc(40 * 1024, 0x41));
+    decoder.push(Buffer.from(`<${'A'.repeat(40 * 1024 - 1)}`));
     expect(() => decoder.push(Buffer.alloc(40 * 1024, 0x41))).toThrow(FrameTooLargeError);
+  });
+
+  it('refuses at once bytes that cannot start an XML plist, naming them', () => {
+    expect(() => new AsrPlistDecoder().push(Buffer.from('  this is not a plist'))).toThrow(
+      'ASR message is not an XML plist (it starts with "this is not a pl")',
+    );
+    expect(new AsrPlistDecoder().push(Buffer.from('<?xml version='))).toEqual([]);
   });
 
   it('hands over raw bytes that follow a plist (the device side after packet info)', () => {

@@ -118,6 +118,8 @@ export function* asrChunks(size: number, chunkSize = ASR_CHUNK_SIZE): Generator<
 }
 
 const PLIST_END = Buffer.from('</plist>', 'latin1');
+const XML_OPEN = 0x3c; // '<'
+const UTF8_BOM_FIRST = 0xef;
 
 /**
  * Splits a byte stream of back-to-back XML plists (no length prefix) at each `</plist>`. Bounded:
@@ -141,6 +143,14 @@ export class AsrPlistDecoder {
     const out: PlistDict[] = [];
     for (;;) {
       this.skipLeadingWhitespace();
+      // Every ASR message is an XML plist: bytes that cannot start one are refused now, rather
+      // than buffered until a command timeout hides what the device really sent. Right after a
+      // plist they are left for takeRemaining(): the device side switches to raw data there.
+      if (this.buffer.length > 0 && this.buffer[0] !== XML_OPEN && this.buffer[0] !== UTF8_BOM_FIRST) {
+        if (out.length > 0) return out;
+        const start = JSON.stringify(this.buffer.subarray(0, 16).toString('latin1'));
+        throw new ProtocolError(`ASR message is not an XML plist (it starts with ${start})`, 'ASR plist');
+      }
       const end = this.buffer.indexOf(PLIST_END, Math.max(0, this.scanFrom - PLIST_END.length + 1));
       if (end < 0) {
         this.scanFrom = this.buffer.length;

@@ -1,0 +1,398 @@
+// Batches (issue 9) against a real simulated bench (`bench start --simulate`) on PostgreSQL and
+// the real Redis `bench start` runs: validation, a batch scheduled for later that starts at its
+// time and pre-fetches, pause (held runs survive a server restart) and resume, cancel, and the
+// signing checks: a build the signing server stops signing raises a warning on a waiting batch,
+// and a batch that starts while it is unsigned waits in attention until it is signed again.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  type BatchView,
+  type CreateBatchRequest,
+  type ErrorBody,
+  type RunView,
+  type SlotView,
+} from '@bench/events';
+import { BenchDatabase } from '@bench/persistence';
+import { isAlive, postgresTestDatabase, runBench, tempDir, waitFor, type TestDatabase } from '@bench/testing';
+import { startBench, type RunningBench } from '../e2e/bench-process.helper';
+import { ApiClient } from '../support/api-client';
+
+jest.setTimeout(240_000);
+
+const HOST = 'batch-pc';
+const SIM_BUILD = '22G100';
+// Two shelves of three slots on the simulated hub; no auto-start: only batches restore here.
+const CONFIG = `
+hosts:
+  - id: ${HOST}
+    benches:
+      - id: shelf-a
+        name: Shelf A
+        slots:
+          - { port: "1-1.1", label: A1 }
+          - { port: "1-1.2", label: A2 }
+          - { port: "1-1.3", label: A3 }
+      - id: shelf-b
+        name: Shelf B
+        slots:
+          - { port: "1-1.4", label: B1 }
+          - { port: "1-1.5", label: B2 }
+          - { port: "1-1.6", label: B3 }
+policies:
+  overnight:
+    rules:
+      transient-usb: { action: retry, maxAttempts: 6, backoffMs: 2000 }
+      unknown: { action: retry, maxAttempts: 4, backoffMs: 5000 }
+`;
+
+describe('batches', () => {
+  let bench: RunningBench;
+  let manager: ApiClient;
+  let technician: ApiClient;
+  let database: TestDatabase;
+  let records: BenchDatabase;
+  let simControl: string;
+  const { dir, remove } = tempDir('bench-batches-');
+
+  beforeAll(async () => {
+    const config = path.join(dir, 'bench.config.yaml');
+    writeFileSync(config, CONFIG);
+    database = postgresTestDatabase();
+    bench = await startBench(['--simulate', '6', '--speed', '50'], {
+      BENCH_CONFIG: config,
+      BENCH_HOST_ID: HOST,
+      DATABASE_URL: database.url,
+    });
+    records = BenchDatabase.fromUrl(database.url);
+    await addUser('max', 'manager', 'manager-password');
+    await addUser('tom', 'technician', 'technician-password');
+    manager = await ApiClient.login(bench.serverUrl(), 'max', 'manager-password');
+    technician = await ApiClient.login(bench.serverUrl(), 'tom', 'technician-password');
+    const simulation = await fetch(`${bench.agentUrl()}/simulation`).then(
+      (r) => r.json() as Promise<{ controlUrl: string }>,
+    );
+    simControl = simulation.controlUrl;
+    // Every phone on its slot, identified (its model known), before any batch is made.
+    await waitFor(
+      async () => {
+        const slots = await configuredSlots();
+        return slots.length === 6 && slots.every((s) => s.ecid && s.productType) ? slots : undefined;
+      },
+      60_000,
+      'six identified phones on the configured slots',
+    );
+  });
+
+  afterAll(async () => {
+    await records?.close();
+    await bench?.stop();
+    await database?.drop();
+    remove();
+  });
+
+  /** `bench user add` against this bench's PostgreSQL schema. */
+  const addUser = async (username: string, role: string, password: string) => {
+    const result = await runBench(
+      ['user', 'add', '--username', username, '--role', role, '--password', password],
+      {
+        env: { PATH: process.env.PATH, BENCH_HOME: bench.home, DATABASE_URL: database.url },
+      },
+    );
+    if (result.code !== 0) throw new Error(`bench user add ${username}: ${result.stderr}`);
+  };
+  const configuredSlots = async () =>
+    (await manager.call<SlotView[]>('slots')).body.filter((s) => s.benchId.startsWith('shelf-'));
+  const slotLabelled = async (label: string) =>
+    (await configuredSlots()).find((s) => s.label === label) as SlotView;
+  const batch = async (id: string) => (await manager.call<BatchView>('batch', { batchId: id })).body;
+  const runsOf = async (id: string) =>
+    (await manager.call<RunView[]>('runs', {}, undefined, `?batchId=${id}&limit=100`)).body;
+  const create = (body: Partial<CreateBatchRequest> & Record<string, unknown>) =>
+    manager.call<BatchView & ErrorBody>('createBatch', {}, body);
+  const sim = (route: string, body: unknown) =>
+    fetch(`${simControl}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const waitForState = (id: string, state: string, timeoutMs: number) =>
+    waitFor(
+      async () => {
+        const view = await batch(id);
+        return view.state === state ? view : undefined;
+      },
+      timeoutMs,
+      `batch ${id} to be ${state}`,
+    );
+
+  it('refuses bad batches with 400s naming the field, and keeps technicians out', async () => {
+    const missing = await create({ slotIds: ['x'] });
+    expect(missing.status).toBe(400);
+    expect(missing.body.details).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^name: /),
+        expect.stringMatching(/^firmware: /),
+        expect.stringMatching(/^behavior: /),
+      ]),
+    );
+    const valid = { name: 'x', firmware: 'latest', behavior: 'erase' as const };
+    const unknownField = await create({ ...valid, benchIds: ['shelf-a'], colour: 'red' });
+    expect(unknownField.body.details).toEqual(['colour: unknown field']);
+    expect((await create({ ...valid, firmware: 'newest', benchIds: ['shelf-a'] })).body.message).toMatch(
+      /firmware: must be "latest" or a build number/,
+    );
+    expect((await create(valid)).body).toMatchObject({
+      statusCode: 400,
+      message: 'slotIds or benchIds: choose at least one slot or bench',
+    });
+    expect((await create({ ...valid, benchIds: ['shelf-z'] })).body.message).toBe(
+      'benchIds: no bench shelf-z',
+    );
+    expect((await create({ ...valid, slotIds: ['no-such-slot'] })).body.message).toBe(
+      'slotIds: no slot no-such-slot',
+    );
+    expect((await create({ ...valid, benchIds: ['shelf-a'], policy: 'weekend' })).body.message).toBe(
+      'policy: unknown policy weekend; expected one of: default, overnight',
+    );
+    expect(
+      (await create({ ...valid, benchIds: ['shelf-a'], startAt: '2020-01-01T00:00:00Z' })).body.message,
+    ).toMatch(/^startAt: 2020-01-01T00:00:00.000Z is in the past/);
+    expect((await create({ ...valid, benchIds: ['shelf-a'], startAt: 'tonight' })).body.details).toEqual([
+      'startAt: must be an ISO 8601 time such as 2026-11-25T22:00:00Z',
+    ]);
+    expect((await technician.call('createBatch', {}, { ...valid, benchIds: ['shelf-a'] })).status).toBe(403);
+    expect((await manager.call<ErrorBody>('batch', { batchId: 'no-such-batch' })).body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'no batch no-such-batch',
+    });
+    expect((await manager.call<BatchView[]>('batches')).body).toEqual([]);
+  });
+
+  it('starts at its time, pre-fetches, pauses (held runs survive a server restart) and resumes', async () => {
+    // A3's slot is paused: its run waits on the agent's queue, not started, when the batch is paused.
+    const a3 = await slotLabelled('A3');
+    expect((await technician.call('pauseSlot', { slotId: a3.id }, {})).status).toBe(202);
+    const startAt = new Date(Date.now() + 8_000);
+    const created = await create({
+      name: 'Shelf A overnight',
+      firmware: 'latest',
+      behavior: 'erase',
+      benchIds: ['shelf-a'],
+      startAt: startAt.toISOString(),
+      policy: 'overnight',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      state: 'scheduled',
+      benchIds: ['shelf-a'],
+      slotIds: [],
+      policy: 'overnight',
+      createdBy: 'max',
+      scheduledAt: startAt.toISOString(),
+      startedAt: null,
+      progress: { total: 0 },
+    });
+    const id = created.body.id;
+    // Not before its time.
+    while (Date.now() < startAt.getTime() - 1_500) {
+      const view = await batch(id);
+      expect({ state: view.state, runs: view.progress.total }).toEqual({ state: 'scheduled', runs: 0 });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const running = await waitForState(id, 'running', 30_000);
+    expect(Date.parse(running.startedAt as string)).toBeGreaterThanOrEqual(startAt.getTime());
+    const models = new Set(
+      (await configuredSlots()).filter((s) => s.benchId === 'shelf-a').map((s) => s.productType),
+    );
+    expect(running.prefetch.map((p) => p.productType).sort()).toEqual([...models].sort());
+    for (const outcome of running.prefetch)
+      expect(outcome).toMatchObject({
+        hostId: HOST,
+        firmware: 'latest',
+        build: SIM_BUILD,
+        fetched: true,
+        signing: 'signed',
+      });
+    const runs = await runsOf(id);
+    expect(runs).toHaveLength(3);
+    for (const run of runs)
+      expect(run).toMatchObject({ batchId: id, firmwareSelector: SIM_BUILD, operator: 'max' });
+    const policies = await records.prisma.run.findMany({ where: { batchId: id }, select: { policy: true } });
+    expect(policies.map((p) => p.policy)).toEqual(['overnight', 'overnight', 'overnight']);
+
+    // Pause: A3's run (waiting on its paused slot) is held; the others finish.
+    const a3Run = runs.find((r) => r.slotId === a3.id) as RunView;
+    await waitFor(
+      async () => {
+        const now = await runsOf(id);
+        const others = now.filter((r) => r.id !== a3Run.id);
+        const a3State = now.find((r) => r.id === a3Run.id)?.state;
+        return others.every((r) => r.state === 'running') && a3State === 'queued' ? true : undefined;
+      },
+      30_000,
+      "A1's and A2's runs restoring while A3's waits on its paused slot",
+    );
+    const paused = await manager.call<BatchView>('pauseBatch', { batchId: id }, {});
+    expect(paused.status).toBe(200);
+    expect(paused.body.state).toBe('paused');
+    await waitFor(
+      async () =>
+        (await technician.call<RunView>('run', { runId: a3Run.id })).body.state === 'held' ? true : undefined,
+      10_000,
+      "A3's run held",
+    );
+    expect((await technician.call('resumeSlot', { slotId: a3.id }, {})).status).toBe(202);
+    await waitFor(
+      async () => {
+        const view = await batch(id);
+        return view.progress.byState.done === 2 ? view : undefined;
+      },
+      120_000,
+      'the two started runs to finish while paused',
+    );
+
+    // A server killed while the batch is paused must not start the held run when it comes back.
+    const killed = bench.state().server?.pid as number;
+    process.kill(killed, 'SIGKILL');
+    await waitFor(() => !isAlive(killed) || undefined, 10_000, 'the server to die');
+    await waitFor(
+      () => (bench.state().server && bench.state().server?.pid !== killed) || undefined,
+      60_000,
+      'the supervisor to restart the server',
+    );
+    manager = await ApiClient.login(bench.serverUrl(), 'max', 'manager-password');
+    technician = await ApiClient.login(bench.serverUrl(), 'tom', 'technician-password');
+    await new Promise((r) => setTimeout(r, 5_000));
+    const stillHeld = (await technician.call<RunView>('run', { runId: a3Run.id })).body;
+    expect({ state: stillHeld.state, attempts: stillHeld.attempts }).toEqual({ state: 'held', attempts: [] });
+    expect((await batch(id)).state).toBe('paused');
+
+    const resumed = await manager.call<BatchView>('resumeBatch', { batchId: id }, {});
+    expect(resumed.body.state).toBe('running');
+    const done = await waitForState(id, 'done', 120_000);
+    expect(done.progress).toMatchObject({ total: 3, done: 3, unfinished: 0, needsHuman: 0, percent: 100 });
+    expect(done.finishedAt).not.toBeNull();
+    const ended = await records.prisma.event.findMany({
+      where: { kind: 'run.ended', runId: { in: runs.map((r) => r.id) } },
+    });
+    expect(ended).toHaveLength(3);
+  });
+
+  it('cancels: a waiting batch ends at once; a running one ends its queued runs and stops the running ones', async () => {
+    const later = await create({
+      name: 'never',
+      firmware: SIM_BUILD,
+      behavior: 'erase',
+      benchIds: ['shelf-b'],
+      startAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    const cancelledEarly = await manager.call<BatchView>(
+      'cancelBatch',
+      { batchId: later.body.id },
+      { reason: 'wrong shelf' },
+    );
+    expect(cancelledEarly.body).toMatchObject({
+      state: 'cancelled',
+      message: 'cancelled by max: wrong shelf',
+    });
+    expect(cancelledEarly.body.finishedAt).not.toBeNull();
+    expect((await manager.call<ErrorBody>('resumeBatch', { batchId: later.body.id }, {})).status).toBe(409);
+
+    const b3 = await slotLabelled('B3');
+    expect((await technician.call('pauseSlot', { slotId: b3.id }, {})).status).toBe(202);
+    const now = await create({
+      name: 'Shelf B now',
+      firmware: 'latest',
+      behavior: 'erase',
+      benchIds: ['shelf-b'],
+    });
+    const id = now.body.id;
+    await waitForState(id, 'running', 30_000);
+    await waitFor(
+      async () => {
+        const runs = await runsOf(id);
+        return runs.filter((r) => r.state === 'running').length === 2 ? runs : undefined;
+      },
+      30_000,
+      "B1's and B2's runs restoring",
+    );
+    const cancelled = await manager.call<BatchView>('cancelBatch', { batchId: id }, {});
+    expect(cancelled.body.state).toBe('cancelled');
+    const finished = await waitFor(
+      async () => {
+        const view = await batch(id);
+        return view.finishedAt ? view : undefined;
+      },
+      60_000,
+      'every run of the cancelled batch to end',
+    );
+    expect(finished.progress).toMatchObject({ total: 3, unfinished: 0 });
+    const b3Run = (await runsOf(id)).find((r) => r.slotId === b3.id) as RunView;
+    expect(b3Run).toMatchObject({ state: 'cancelled', attempts: [] });
+    expect((await technician.call('resumeSlot', { slotId: b3.id }, {})).status).toBe(202);
+  });
+
+  it('warns when a waiting batch’s build stops being signed, and waits in attention when it starts unsigned', async () => {
+    const waiting = await create({
+      name: 'tonight',
+      firmware: SIM_BUILD,
+      behavior: 'erase',
+      benchIds: ['shelf-b'],
+      startAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    expect((await sim('/tss/unsigned', { build: SIM_BUILD })).status).toBe(200);
+    const warned = await waitFor(
+      async () => {
+        const view = await batch(waiting.body.id);
+        return view.warnings.length > 0 ? view : undefined;
+      },
+      60_000,
+      'a signing warning on the waiting batch',
+    );
+    expect(warned.state).toBe('scheduled');
+    for (const warning of warned.warnings)
+      expect(warning).toMatchObject({
+        kind: 'build-unsigned',
+        build: SIM_BUILD,
+        hostId: HOST,
+        message: expect.stringMatching(/is no longer signed: the batch will wait in attention/),
+      });
+    const recorded = await waitFor(
+      async () => {
+        const rows = await records.prisma.event.findMany({ where: { kind: 'batch.warning' } });
+        const mine = rows.filter((row) => row.payload?.includes(waiting.body.id));
+        return mine.length > 0 ? mine : undefined;
+      },
+      10_000,
+      'the warning on the record',
+    );
+    expect(JSON.parse(recorded[0].payload as string)).toMatchObject({
+      batchId: waiting.body.id,
+      build: SIM_BUILD,
+    });
+
+    // Chosen slot by slot this time (the same three phones as shelf B).
+    const shelfB = (await configuredSlots()).filter((s) => s.benchId === 'shelf-b').map((s) => s.id);
+    const now = await create({
+      name: 'unsigned now',
+      firmware: 'latest',
+      behavior: 'erase',
+      slotIds: shelfB,
+    });
+    expect(now.body).toMatchObject({ slotIds: shelfB, benchIds: [] });
+    const attention = await waitForState(now.body.id, 'attention', 30_000);
+    expect(attention.message).toMatch(/22G100 on batch-pc: the build is no longer signed \(TSS status 94\)/);
+    expect(attention.prefetch.every((p) => p.signing === 'not-signed' && p.fetched)).toBe(true);
+    expect(attention.progress.total).toBe(0);
+
+    expect((await sim('/tss/signed', { build: SIM_BUILD })).status).toBe(200);
+    expect((await manager.call<BatchView>('resumeBatch', { batchId: now.body.id }, {})).body.state).toBe(
+      'scheduled',
+    );
+    const done = await waitForState(now.body.id, 'done', 150_000);
+    expect(done.progress).toMatchObject({ total: 3, done: 3 });
+    expect(done.prefetch.every((p) => p.signing === 'signed')).toBe(true);
+    await manager.call('cancelBatch', { batchId: waiting.body.id }, {});
+  });
+});
