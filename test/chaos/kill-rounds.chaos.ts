@@ -89,7 +89,7 @@ async function killRounds(name: string, rounds: number, benches: RunningBench[])
       runsDuplicated: ledger.duplicated,
       crashes: crashCount(exitReport(bench.process.output)),
     });
-    throw new Error(`${(error as Error).message}\n${hostId} output:\n${outputTail(bench)}`);
+    throw new Error(`${(error as Error).message}\n${hostId} output:\n${outputTail(bench, 200)}`);
   } finally {
     slots.close();
   }

@@ -1,9 +1,10 @@
 // Runs `bench start` the way a user does, in its own BENCH_HOME with its own Redis (bench
 // starts redis-server itself), and gives tests its URLs, its state file and a way to stop it.
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { ReadyMessage } from '@bench/app-runtime';
 import { BenchDatabase } from '@bench/persistence';
 import { REPO_ROOT, tempDir, waitFor, WatchedProcess } from '@bench/testing';
 
@@ -96,4 +97,44 @@ export async function startBench(args: string[], env: NodeJS.ProcessEnv = {}): P
       remove();
     },
   };
+}
+
+export interface ForkedApp {
+  child: ChildProcess;
+  process: WatchedProcess;
+  /** The app's `ready` message: its pid and the port it listens on. */
+  ready: ReadyMessage;
+}
+
+/**
+ * One app (dist/apps/<app>/src/main.js) forked the way `bench start` forks it
+ * (child-supervisor.ts), with PATH and HOME plus `env`; resolves on its `ready` message.
+ */
+export async function forkApp(
+  app: 'server' | 'bench-agent',
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<ForkedApp> {
+  const child = fork(path.join(REPO_ROOT, `dist/apps/${app}/src/main.js`), [], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const watched = new WatchedProcess(child);
+  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${app} did not start:\n${watched.output.slice(-3000)}`)),
+      90_000,
+    );
+    child.on('message', (message: ReadyMessage) => {
+      if (message?.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(message);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${app} exited (${code}):\n${watched.output.slice(-3000)}`));
+    });
+  });
+  return { child, process: watched, ready };
 }

@@ -3,13 +3,10 @@
 // second server process on the same Redis and database with BENCH_LIVE_RELAY=false, so it reads
 // nothing from `bench:live` itself: every slot update its browser gets came from B through the
 // socket.io Redis adapter.
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
-import type { ReadyMessage } from '@bench/app-runtime';
 import { createRedis, LIVE_STREAM } from '@bench/jobs';
-import { REPO_ROOT, WatchedProcess } from '@bench/testing';
-import { startBench, type RunningBench } from './bench-process.helper';
+import type { WatchedProcess } from '@bench/testing';
+import { forkApp, startBench, type RunningBench } from './bench-process.helper';
 import {
   addUser,
   launchBrowser,
@@ -23,7 +20,6 @@ import {
 jest.setTimeout(6 * 60_000);
 
 const ADMIN = { username: 'admin', password: 'correct horse battery', role: 'admin' } as const;
-const SERVER_ENTRY = path.join(REPO_ROOT, 'dist/apps/server/src/main.js');
 /** The consumer group every relaying server reads `bench:live` in (live-relay.service.ts). */
 const RELAY_GROUP = 'live-relay';
 
@@ -36,37 +32,21 @@ interface SecondServer {
 
 /** A second server the way `bench start` forks one (child-supervisor.ts), on its own port. */
 async function startSecondServer(bench: RunningBench): Promise<SecondServer> {
-  const child: ChildProcess = fork(SERVER_ENTRY, [], {
-    cwd: bench.home,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+  const {
+    child,
+    process: watched,
+    ready,
+  } = await forkApp(
+    'server',
+    {
       BENCH_HOME: bench.home,
       REDIS_URL: bench.state().redis.url,
       BENCH_SERVER_PORT: '0',
       BENCH_SERVER_BIND: '127.0.0.1',
       BENCH_LIVE_RELAY: 'false',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const watched = new WatchedProcess(child);
-  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server A did not start:\n${watched.output.slice(-3000)}`)),
-      90_000,
-    );
-    child.on('message', (message: ReadyMessage) => {
-      if (message?.type !== 'ready') return;
-      clearTimeout(timer);
-      resolve(message);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server A exited (${code}):\n${watched.output.slice(-3000)}`));
-    });
-  });
+    bench.home,
+  );
   return {
     process: watched,
     pid: ready.pid,

@@ -5,22 +5,20 @@
 // up, only the missing heartbeat tells) its slots turn "host offline" within 30 s, while host A's
 // restores carry on to done untouched and host B's runs stay in the record and on their queues;
 // when host B's agent is back, its slots are live again and its runs go on.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
-import type { ReadyMessage } from '@bench/app-runtime';
 import type { FloorView } from '@bench/events';
 import { createRedis, LiveState, RestoreQueues } from '@bench/jobs';
-import { REPO_ROOT, tempDir, waitFor, WatchedProcess } from '@bench/testing';
+import { tempDir, waitFor, type WatchedProcess } from '@bench/testing';
 import { ApiClient } from '../support/api-client';
-import { startBench, type RunningBench } from './bench-process.helper';
+import { forkApp, startBench, type RunningBench } from './bench-process.helper';
 import { addUser, launchBrowser, logIn, openDashboard, screenshot } from './dashboard.helper';
 
 jest.setTimeout(5 * 60_000);
 
 const ADMIN = { username: 'admin', password: 'correct horse battery', role: 'admin' } as const;
-const AGENT_ENTRY = path.join(REPO_ROOT, 'dist/apps/bench-agent/src/main.js');
 const PHONES = 3;
 const PORTS = ['1-1.1', '1-1.2', '1-1.3'];
 /**
@@ -58,11 +56,9 @@ interface AgentProcess {
  * PC coming back.
  */
 async function startAgentB(bench: RunningBench, home: string): Promise<AgentProcess> {
-  const child = fork(AGENT_ENTRY, [], {
-    cwd: home,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+  const { child, process: watched } = await forkApp(
+    'bench-agent',
+    {
       BENCH_HOME: home,
       REDIS_URL: bench.state().redis.url,
       BENCH_HOST_ID: 'host-b',
@@ -72,27 +68,9 @@ async function startAgentB(bench: RunningBench, home: string): Promise<AgentProc
       // Other phones than host A's (the seed draws the ECIDs): a phone restores on one bench only.
       BENCH_SIM_SEED: '2',
       BENCH_SIM_PORTS_PER_CONTROLLER: String(PHONES),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const watched = new WatchedProcess(child);
-  await new Promise<ReadyMessage>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`agent B did not start:\n${watched.output.slice(-3000)}`)),
-      90_000,
-    );
-    child.on('message', (message: ReadyMessage) => {
-      if (message?.type !== 'ready') return;
-      clearTimeout(timer);
-      resolve(message);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`agent B exited (${code}):\n${watched.output.slice(-3000)}`));
-    });
-  });
+    home,
+  );
   return {
     process: watched,
     child,

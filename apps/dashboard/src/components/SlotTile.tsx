@@ -93,17 +93,7 @@ function LiveTileBody({ slot, row = 0, col = 0, dimmed, selected, hostName, onOp
       <div class="tile-state">
         <StateBadge state={slot.state} testId="tile-state" />
       </div>
-      {slot.doNotUnplug && (
-        <div class="do-not-unplug" data-testid="do-not-unplug" role="alert">
-          DO NOT UNPLUG
-        </div>
-      )}
-      {(slot.productType || versions) && (
-        <div class="tile-device">
-          {slot.productType && <span class="tile-model">{slot.productType}</span>}
-          {versions && <span class="tile-versions">{versions}</span>}
-        </div>
-      )}
+      <TileDevice slot={slot} versions={versions} />
       {showProgress && (
         <div
           class="tile-progress"
@@ -189,6 +179,15 @@ function OfflineTileBody({ slot, row = 0, col = 0, dimmed, selected, hostName, o
         last known: <span data-testid="tile-state">{slot.state}</span>
         {lastKnown && ` · ${lastKnown}`}
       </div>
+      <TileDevice slot={slot} versions={versions} />
+    </div>
+  );
+}
+
+/** The DO NOT UNPLUG banner while unplugging would harm the phone, then the phone and its iOS. */
+function TileDevice({ slot, versions }: { slot: SlotView; versions: string }) {
+  return (
+    <>
       {slot.doNotUnplug && (
         <div class="do-not-unplug" data-testid="do-not-unplug" role="alert">
           DO NOT UNPLUG
@@ -200,7 +199,7 @@ function OfflineTileBody({ slot, row = 0, col = 0, dimmed, selected, hostName, o
           {versions && <span class="tile-versions">{versions}</span>}
         </div>
       )}
-    </div>
+    </>
   );
 }
 
