@@ -10,6 +10,7 @@ import type { BatchReport, BatchView, RunView, SlotView } from '@bench/events';
 import { isAlive, runBench, tempDir, waitFor } from '@bench/testing';
 import { addUser, ApiClient } from '../support/api-client';
 import { startBench, type RunningBench } from './bench-process.helper';
+import { launchBrowser, logIn, openDashboard, screenshot } from './dashboard.helper';
 
 jest.setTimeout(5 * 60_000);
 
@@ -160,12 +161,17 @@ describe('an overnight batch on 32 simulated slots', () => {
     });
     expect(ended.map((e) => e.runId).sort()).toEqual(runs.map((r) => r.id).sort());
     expect(await prisma.run.count()).toBe(PHONES); // nothing restored outside the batch
+    // Every slot shows its phone done (a phone re-enumerating just after its run ended stays done).
+    const floor = (await manager.call<SlotView[]>('slots')).body.filter((s) => s.benchId === 'rack');
+    expect(floor.map((s) => `${s.label} ${s.state}`)).toEqual(slots.map((s) => `${s.label} done`));
 
     // The morning report and the certificates.
     const report = await manager.call<BatchReport>('batchReportJson', { batchId: id });
     expect(report.status).toBe(200);
     expect(report.body.summary).toMatchObject({ devices: PHONES, done: PHONES, needsHuman: 0 });
     expect(report.body.devices).toHaveLength(PHONES);
+    // Each phone's serial number, as lockdownd told it when the phone was first seen in iOS.
+    expect(report.body.devices.filter((d) => !/^[A-Z0-9]{10,12}$/.test(d.serialNumber ?? ''))).toEqual([]);
     const csv = await manager.call<string>('batchReportCsv', { batchId: id });
     expect(csv.status).toBe(200);
     expect(csv.body.trim().split(/\r?\n/)).toHaveLength(PHONES + 1);
@@ -188,5 +194,30 @@ describe('an overnight batch on 32 simulated slots', () => {
     const invalid = await runBench(['verify-certificate', forged], cli);
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toMatch(/^invalid: /);
+
+    // The manager's dashboard lists the batch, done, and opens its morning report.
+    const browser = await launchBrowser();
+    try {
+      const page = await openDashboard(browser, bench.serverUrl());
+      await logIn(page, 'max', 'manager-password');
+      await page.getByTestId('summary-open').click();
+      const row = page.locator(`[data-testid="batch"][data-batch-id="${id}"]`);
+      await row.waitFor({ timeout: 30_000 });
+      await expect(row.getByTestId('batch-state').textContent()).resolves.toBe('done');
+      await expect(row.getByTestId('batch-progress').textContent()).resolves.toBe(
+        `${PHONES} of ${PHONES} done`,
+      );
+      await screenshot(page, 'batch-overnight-summary');
+      const [reportTab] = await Promise.all([
+        page.waitForEvent('popup'),
+        row.getByTestId('batch-report').click(),
+      ]);
+      await reportTab.waitForFunction('document.title.includes("Rack overnight")', undefined, {
+        timeout: 30_000,
+      });
+      await screenshot(reportTab, 'batch-overnight-report');
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ import {
 import { BenchDatabase } from '@bench/persistence';
 import { isAlive, postgresTestDatabase, runBench, tempDir, waitFor, type TestDatabase } from '@bench/testing';
 import { startBench, type RunningBench } from '../e2e/bench-process.helper';
+import { launchBrowser, logIn, openDashboard } from '../e2e/dashboard.helper';
 import { ApiClient } from '../support/api-client';
 
 jest.setTimeout(240_000);
@@ -385,6 +386,27 @@ describe('batches', () => {
     expect(attention.message).toMatch(/22G100 on batch-pc: the build is no longer signed \(TSS status 94\)/);
     expect(attention.prefetch.every((p) => p.signing === 'not-signed' && p.fetched)).toBe(true);
     expect(attention.progress.total).toBe(0);
+
+    // The manager's dashboard says so: the batch waiting in attention and why, and the warning.
+    const browser = await launchBrowser();
+    try {
+      const page = await openDashboard(browser, bench.serverUrl());
+      await logIn(page, 'max', 'manager-password');
+      await page.getByTestId('summary-open').click();
+      const row = (id: string) => page.locator(`[data-testid="batch"][data-batch-id="${id}"]`);
+      await row(now.body.id).waitFor({ timeout: 30_000 });
+      await expect(row(now.body.id).getByTestId('batch-state').textContent()).resolves.toBe('attention');
+      await expect(row(now.body.id).textContent()).resolves.toMatch(/the build is no longer signed/);
+      await expect(row(waiting.body.id).getByTestId('batch-warning').first().textContent()).resolves.toMatch(
+        /build 22G100 \(iOS [\d.]+\) is no longer signed/,
+      );
+      // The one waiting for a person comes first.
+      await expect(page.getByTestId('batch').first().getAttribute('data-batch-id')).resolves.toBe(
+        now.body.id,
+      );
+    } finally {
+      await browser.close();
+    }
 
     expect((await sim('/tss/signed', { build: SIM_BUILD })).status).toBe(200);
     expect((await manager.call<BatchView>('resumeBatch', { batchId: now.body.id }, {})).body.state).toBe(

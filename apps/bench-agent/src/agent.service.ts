@@ -31,6 +31,8 @@ import { SlotBoard } from './slots/slot-board';
 
 const HEARTBEAT_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 30_000;
+/** A done phone away this long was taken off the port (a re-enumeration is back within a second). */
+const DONE_PHONE_AWAY_MS = 3_000;
 
 @Injectable()
 export class AgentService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -48,6 +50,8 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   private live?: LiveState;
   private admission?: UploadAdmissionControl;
   private heartbeat?: NodeJS.Timeout;
+  /** Done slots whose phone left: emptied unless the phone is back soon (onLeft). */
+  private readonly emptyingDone = new Map<string, NodeJS.Timeout>();
   private readonly shutdown = new AbortController();
   private readonly autoRequested = new Set<string>();
   readonly wrongDevice = new Set<string>();
@@ -148,6 +152,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       'stopping: no new jobs; running restores stop at a safe point and resume after a restart',
     );
     clearInterval(this.heartbeat);
+    for (const timer of this.emptyingDone.values()) clearTimeout(timer);
     this.shutdown.abort();
     this.health?.stop();
     this.watcher?.stop();
@@ -208,6 +213,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
           productType: presence.productType,
           productVersion: presence.productVersion,
           buildVersion: presence.buildVersion,
+          serialNumber: presence.serialNumber,
           chipId: presence.chipId,
           boardId: presence.boardId,
         },
@@ -297,6 +303,20 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       )
     )
       return;
+    if (slot?.state === 'done') {
+      // The watcher may report the phone's last re-enumeration (its reboot into the new iOS) only
+      // after the run ended: a done phone that is back at once stays done; one taken away leaves
+      // the slot empty a moment later.
+      const timer = setTimeout(() => {
+        this.emptyingDone.delete(portPath);
+        if (this.watcher?.presence(portPath) !== undefined || this.board?.get(portPath)?.state !== 'done')
+          return;
+        this.board?.setState(portPath, 'empty', { ecid: undefined, mode: undefined, detail: undefined });
+      }, DONE_PHONE_AWAY_MS);
+      clearTimeout(this.emptyingDone.get(portPath));
+      this.emptyingDone.set(portPath, timer);
+      return;
+    }
     this.board?.setState(portPath, 'empty', { ecid: undefined, mode: undefined, detail: undefined });
   }
 

@@ -26,7 +26,15 @@ export type WireRestoreEvent =
       etaSeconds?: number;
       at: number;
     }
-  | { type: 'device'; mode: DeviceMode; ecid: string; portPath?: string; at: number }
+  | {
+      type: 'device';
+      mode: DeviceMode;
+      ecid: string;
+      portPath?: string;
+      /** The phone's serial number when this sighting told it (recovery's SRNM). */
+      serialNumber?: string;
+      at: number;
+    }
   | { type: 'firmware'; version: string; build: string; at: number }
   | { type: 'battery'; percent: number; charging: boolean; at: number }
   | { type: 'warning'; stage?: Stage; message: string; at: number }

@@ -128,6 +128,7 @@ export class RestoreAttempt {
         mode: where.mode,
         ecid: this.request.ecid,
         portPath: where.portPath,
+        serialNumber: where.via === 'usb' ? where.serialNumber : undefined,
       });
       switch (where.mode) {
         case 'normal':

@@ -21,7 +21,15 @@ export type RestoreEvent =
       at: number;
     }
   /** The device moved (re-enumerated) or was found where it is. */
-  | { type: 'device'; mode: DeviceMode; ecid: string; portPath?: string; at: number }
+  | {
+      type: 'device';
+      mode: DeviceMode;
+      ecid: string;
+      portPath?: string;
+      /** The phone's serial number when this sighting told it (recovery's SRNM). */
+      serialNumber?: string;
+      at: number;
+    }
   /** The firmware this attempt installs (known once the IPSW is chosen and opened). */
   | { type: 'firmware'; version: string; build: string; at: number }
   /** The phone's battery, when it can be read (normal mode, paired). */

@@ -34,6 +34,8 @@ export interface PortPresence {
   productVersion?: string;
   buildVersion?: string;
   udid?: string;
+  /** The phone's serial number: lockdownd's SerialNumber in iOS, SRNM in recovery. */
+  serialNumber?: string;
   chipId?: number;
   boardId?: number;
 }
@@ -51,6 +53,7 @@ interface Identity {
   productType?: string;
   productVersion?: string;
   buildVersion?: string;
+  serialNumber?: string;
   chipId?: number;
   boardId?: number;
 }
@@ -180,6 +183,7 @@ export class DeviceWatcher extends EventEmitter<DeviceWatcherEvents> {
         mode,
         key: `usb:${device.id}`,
         speedMbps: USB_SPEED_MBPS[device.speed],
+        serialNumber: identity.serialNumber,
         chipId: identity.chipId,
         boardId: identity.boardId,
       });
@@ -205,6 +209,7 @@ export class DeviceWatcher extends EventEmitter<DeviceWatcherEvents> {
         productType: identity.productType,
         productVersion: identity.productVersion,
         buildVersion: identity.buildVersion,
+        serialNumber: identity.serialNumber,
       });
     }
     // A phone in normal/restore mode also shows on the bus (0x12a8) before usbmuxd lists it:
@@ -274,6 +279,7 @@ export class DeviceWatcher extends EventEmitter<DeviceWatcherEvents> {
         if (serial.ecid !== undefined) identity.ecid = parseEcid(serial.ecid);
         identity.chipId = serial.cpid;
         identity.boardId = serial.bdid;
+        identity.serialNumber = serial.srnm;
       } finally {
         await handle.close().catch(() => undefined);
       }
@@ -306,6 +312,8 @@ export class DeviceWatcher extends EventEmitter<DeviceWatcherEvents> {
           identity.productType = text(await read('ProductType'));
           identity.productVersion = text(await read('ProductVersion'));
           identity.buildVersion = text(await read('BuildVersion'));
+          // For reports and certificates; a phone that will not tell it without pairing is still identified.
+          identity.serialNumber = text(await read('SerialNumber').catch(() => undefined));
         } else if (type === RESTORED_SERVICE_TYPE) {
           identity.mode = 'restore';
         }

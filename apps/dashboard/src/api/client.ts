@@ -4,6 +4,7 @@ import {
   API_ROUTES,
   apiPath,
   type ApiRouteName,
+  type BatchView,
   type ErrorBody,
   type FloorView,
   type LoginResponse,
@@ -20,6 +21,9 @@ export interface ApiResponses {
   floor: FloorView;
   slot: SlotDetailView;
   summary: SummaryView;
+  batches: BatchView[];
+  /** The morning report page (HTML, not JSON: the client hands over the text). */
+  batchReportHtml: string;
   startRun: unknown;
   cancelRun: unknown;
   retryRun: unknown;

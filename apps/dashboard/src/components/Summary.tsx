@@ -1,10 +1,11 @@
-// The manager's summary: counts by state, throughput, success rate, where failures come from,
-// and which cables are wearing out. Re-fetched when the floor's counts change, at most every
-// few seconds (a batch finishing changes them many times a second).
+// The manager's summary: counts by state, throughput, success rate, the batches, where failures
+// come from, and which cables are wearing out. Re-fetched when the floor's counts change, at
+// most every few seconds (a batch finishing changes them many times a second).
 import type { SummaryView } from '@bench/events';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { messageOf, type ApiClient } from '../api/client';
 import { formatRate, SLOT_STATES } from '../state/presentation';
+import { BatchList } from './BatchList';
 import { CableBadge, StateBadge } from './StateBadge';
 
 const MIN_REFRESH_INTERVAL_MS = 3000;
@@ -75,6 +76,8 @@ export function Summary({
             <Kpi name="success rate" value={formatRate(summary.successRate)} />
             <Kpi name="finished runs" value={String(summary.finishedRuns)} />
           </div>
+
+          <BatchList api={api} floorKey={floorKey} />
 
           <h3>Slots by state</h3>
           <ul class="state-counts">

@@ -172,6 +172,12 @@ export class RecorderService implements OnApplicationBootstrap, OnApplicationShu
       case 'restore.event':
         if (event.event.type === 'progress') return;
         if (event.event.type === 'stage') await runs.stageReached(event.runId, event.event.stage);
+        // Recovery tells the serial number (SRNM) that iOS keeps to itself without pairing.
+        if (event.event.type === 'device' && event.event.serialNumber)
+          await this.devices.recordSeen(
+            { ecid: parseEcid(event.event.ecid), serialNumber: event.event.serialNumber },
+            at,
+          );
         break;
       case 'attempt.ended':
         await runs.attemptEnded(event.runId, event.number, at, event);

@@ -25,10 +25,23 @@ import { TransientUsbError } from '@bench/bench-domain';
 import type { EngineLogger } from '../engine-types';
 
 export type DeviceLocation =
-  | { via: 'usb'; mode: IBootMode; device: UsbDeviceInfo; portPath: string }
+  | {
+      via: 'usb';
+      mode: IBootMode;
+      device: UsbDeviceInfo;
+      portPath: string;
+      /** The phone's serial number, from SRNM in its iSerialNumber (recovery; DFU does not tell). */
+      serialNumber?: string;
+    }
   | { via: 'usbmux'; mode: 'normal' | 'restore'; device: UsbmuxDevice; udid: string; portPath?: string };
 
 export type LocationMode = DeviceLocation['mode'];
+
+/** What a DFU/recovery device's iSerialNumber says: its ECID (null: none), its serial number (SRNM). */
+interface UsbSerial {
+  ecid: Ecid | null;
+  serialNumber?: string;
+}
 
 interface MuxIdentity {
   ecid?: Ecid;
@@ -41,7 +54,7 @@ export class DeviceNotFoundError extends TransientUsbError {}
 
 export class DeviceLocator {
   /** Per enumeration: a USB device id or a usbmux DeviceID never changes identity. */
-  private readonly usbEcids = new Map<string, Ecid | null>();
+  private readonly usbSerials = new Map<string, UsbSerial>();
   private readonly muxIdentities = new Map<number, MuxIdentity>();
   /** The last usbmuxd failure, to tell "usbmuxd is down" from "no phone" (host-setup). */
   usbmuxError?: UsbmuxError;
@@ -94,7 +107,7 @@ export class DeviceLocator {
 
   /** Forgets cached identities (after a mode change the ids are new anyway; this frees memory). */
   forget(): void {
-    this.usbEcids.clear();
+    this.usbSerials.clear();
     this.muxIdentities.clear();
   }
 
@@ -104,32 +117,36 @@ export class DeviceLocator {
       const mode = ibootModeOfProductId(device.productId);
       if (!mode) continue;
       if (this.portPath !== undefined && device.portPath !== this.portPath) continue;
-      if ((await this.usbEcidOf(device)) === this.ecid) {
-        return { via: 'usb', mode, device, portPath: device.portPath };
+      const serial = await this.usbSerialOf(device);
+      if (serial.ecid === this.ecid) {
+        return { via: 'usb', mode, device, portPath: device.portPath, serialNumber: serial.serialNumber };
       }
     }
     return undefined;
   }
 
-  private async usbEcidOf(device: UsbDeviceInfo): Promise<Ecid | null> {
-    const known = this.usbEcids.get(device.id);
+  private async usbSerialOf(device: UsbDeviceInfo): Promise<UsbSerial> {
+    const known = this.usbSerials.get(device.id);
     if (known !== undefined) return known;
-    let ecid: Ecid | null = null;
+    let read: UsbSerial;
     try {
       const handle = await this.bus.open(device);
       try {
         const serial = parseIBootSerial(await handle.getStringDescriptor(device.serialNumberIndex, 2_000));
-        ecid = serial.ecid === undefined ? null : parseEcid(serial.ecid);
+        read = {
+          ecid: serial.ecid === undefined ? null : parseEcid(serial.ecid),
+          serialNumber: serial.srnm || undefined,
+        };
       } finally {
         await handle.close().catch(() => undefined);
       }
     } catch (error) {
       // A device leaving while we look, or one that lies in its serial string: not ours (yet).
       this.logger.debug(`could not read the serial of ${device.portPath}: ${(error as Error).message}`);
-      return null;
+      return { ecid: null };
     }
-    this.usbEcids.set(device.id, ecid);
-    return ecid;
+    this.usbSerials.set(device.id, read);
+    return read;
   }
 
   private async findOnUsbmux(

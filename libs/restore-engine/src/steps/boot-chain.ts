@@ -80,7 +80,13 @@ async function awaitReenumeration(
   );
   if (!back)
     throw new TransientUsbError(`the phone did not reconnect after ${what}`, { stage: context.stage });
-  context.emit({ type: 'device', mode: back.mode, ecid: context.request.ecid, portPath: back.portPath });
+  context.emit({
+    type: 'device',
+    mode: back.mode,
+    ecid: context.request.ecid,
+    portPath: back.portPath,
+    serialNumber: back.via === 'usb' ? back.serialNumber : undefined,
+  });
   return back;
 }
 
