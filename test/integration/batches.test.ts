@@ -15,7 +15,7 @@ import {
 import { BenchDatabase } from '@bench/persistence';
 import { isAlive, postgresTestDatabase, runBench, tempDir, waitFor, type TestDatabase } from '@bench/testing';
 import { startBench, type RunningBench } from '../e2e/bench-process.helper';
-import { launchBrowser, logIn, openDashboard } from '../e2e/dashboard.helper';
+import { launchBrowser, logIn, openDashboard, screenshot } from '../e2e/dashboard.helper';
 import { ApiClient } from '../support/api-client';
 
 jest.setTimeout(240_000);
@@ -416,5 +416,78 @@ describe('batches', () => {
     expect(done.progress).toMatchObject({ total: 3, done: 3 });
     expect(done.prefetch.every((p) => p.signing === 'signed')).toBe(true);
     await manager.call('cancelBatch', { batchId: waiting.body.id }, {});
+  });
+
+  it('a manager makes, pauses, resumes and cancels a batch from the dashboard', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await openDashboard(browser, bench.serverUrl());
+      await logIn(page, 'max', 'manager-password');
+      await page.getByTestId('summary-open').click();
+      await page.getByTestId('batch-new').click();
+      const form = page.getByTestId('batch-form');
+      const formError = () => form.getByTestId('batch-form-error').textContent();
+      // What the form can tell alone, then what only the server can.
+      await form.getByTestId('batch-create').click();
+      await expect(formError()).resolves.toBe('Give the batch a name.');
+      await form.locator('input[name="name"]').fill('From the dashboard');
+      await form.getByTestId('batch-create').click();
+      await expect(formError()).resolves.toBe('Choose at least one bench.');
+      await form.locator('input[name="bench"][value="shelf-b"]').check();
+      await form.locator('input[name="firmware"]').fill('newest');
+      await form.getByTestId('batch-create').click();
+      await page.getByText(/firmware: must be "latest" or a build number/).waitFor({ timeout: 10_000 });
+
+      await form.locator('input[name="firmware"]').fill('latest');
+      const tomorrow = new Date(Date.now() + 24 * 3600_000);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      const local = `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T22:00`;
+      await form.locator('input[name="startAt"]').fill(local);
+      await form.locator('select[name="policy"]').selectOption('overnight');
+      await screenshot(page, 'batches-new-batch-form');
+      await form.getByTestId('batch-create').click();
+      await form.waitFor({ state: 'detached', timeout: 10_000 });
+
+      const made = (await manager.call<BatchView[]>('batches')).body.find(
+        (b) => b.name === 'From the dashboard',
+      ) as BatchView;
+      expect(made).toMatchObject({
+        state: 'scheduled',
+        firmwareSelector: 'latest',
+        behavior: 'erase',
+        benchIds: ['shelf-b'],
+        policy: 'overnight',
+        createdBy: 'max',
+        scheduledAt: new Date(local).toISOString(),
+        actions: ['pause', 'cancel'],
+      });
+      const row = page.locator(`[data-testid="batch"][data-batch-id="${made.id}"]`);
+      const state = () => row.getByTestId('batch-state').textContent();
+      await expect(state()).resolves.toBe('scheduled');
+      await expect(row.getByTestId('batch-progress').textContent()).resolves.toMatch(/^starts /);
+
+      await row.getByTestId('batch-pause').click();
+      await waitFor(async () => ((await state()) === 'paused' ? true : undefined), 10_000, 'paused shown');
+      expect((await batch(made.id)).state).toBe('paused');
+      await row.getByTestId('batch-resume').click();
+      await waitFor(async () => ((await state()) === 'scheduled' ? true : undefined), 10_000, 'resumed');
+      expect((await batch(made.id)).state).toBe('scheduled');
+      // Cancel asks first: refused, nothing happens; accepted, the batch ends and offers nothing.
+      page.once('dialog', (dialog) => void dialog.dismiss());
+      await row.getByTestId('batch-cancel').click();
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await batch(made.id)).state).toBe('scheduled');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByTestId('batch-cancel').click();
+      await waitFor(async () => ((await state()) === 'cancelled' ? true : undefined), 10_000, 'cancelled');
+      expect(await batch(made.id)).toMatchObject({ state: 'cancelled', actions: [] });
+      await screenshot(page, 'batches-cancelled-from-dashboard');
+      const buttons = row.locator(
+        '[data-testid="batch-pause"], [data-testid="batch-resume"], [data-testid="batch-cancel"]',
+      );
+      await expect(buttons.count()).resolves.toBe(0);
+    } finally {
+      await browser.close();
+    }
   });
 });

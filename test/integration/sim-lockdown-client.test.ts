@@ -36,6 +36,8 @@ import {
   UsbmuxClient,
 } from '@bench/usb-transport';
 import { tempDir } from '@bench/testing';
+import { parseEcid } from '@bench/bench-domain';
+import { probeMuxDevice } from '@bench/restore-engine';
 
 // RSA key generation (the phone's and the pair record's) is slow on a busy 2-core machine.
 jest.setTimeout(90_000);
@@ -98,6 +100,27 @@ describe('our lockdown clients against the simulated phone', () => {
     expect(buid).toMatch(UUID);
     expect(buid).toBe(endpoint.buid);
     await expect(usbmux.readPairRecord(phone.identity.udid)).rejects.toBeInstanceOf(PairRecordNotFoundError);
+  });
+
+  it('probeMuxDevice (the locator and the watcher) tells mode, ECID, model and version unpaired', async () => {
+    const brief = await probeMuxDevice(usbmux, device.deviceId);
+    expect(brief).toEqual({ mode: 'normal', ecid: parseEcid(phone.identity.ecid) });
+    const detailed = await probeMuxDevice(usbmux, device.deviceId, { details: true });
+    expect(detailed).toEqual({
+      mode: 'normal',
+      ecid: parseEcid(phone.identity.ecid),
+      productType: 'iPhone10,1',
+      productVersion: '16.7.10',
+      buildVersion: phone.buildVersion,
+      // lockdownd keeps the serial number from an unpaired host; the phone is still identified.
+      serialNumber: undefined,
+    });
+    // An ECID already known from the UDID is not asked again, and not replaced.
+    const known = parseEcid(other.identity.ecid);
+    expect(await probeMuxDevice(usbmux, device.deviceId, { knownEcid: known })).toEqual({
+      mode: 'normal',
+      ecid: known,
+    });
   });
 
   it('without a session: QueryType and public values, but the battery domain is prohibited', async () => {

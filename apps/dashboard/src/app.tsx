@@ -129,7 +129,12 @@ function Dashboard({ session, api, onLogout }: { session: Session; api: ApiClien
           <p class="muted loading">Loading the floor…</p>
         )}
         {summaryOpen && canSeeSummary && (
-          <Summary api={api} floorKey={floorKey} onClose={() => setSummaryOpen(false)} />
+          <Summary
+            api={api}
+            floorKey={floorKey}
+            benches={floor.benches}
+            onClose={() => setSummaryOpen(false)}
+          />
         )}
       </div>
       {selectedSlot && <SlotDrawer slot={selectedSlot} host={selectedHost} api={api} onClose={closeDrawer} />}

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './retry-policy';
 export * from './random-access';
 export * from './dfu-buttons';
+export * from './restore-event';

@@ -244,7 +244,11 @@ export interface BatchView {
   progress: BatchProgress;
   prefetch: BatchPrefetchView[];
   warnings: BatchWarningView[];
+  /** What a manager may do to it now (the server's rules; the dashboard shows these buttons). */
+  actions: BatchAction[];
 }
+
+export type BatchAction = 'pause' | 'resume' | 'cancel';
 
 /** The one error body every endpoint answers with. */
 export interface ErrorBody {

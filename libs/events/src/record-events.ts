@@ -7,40 +7,12 @@ import type {
   FailureClass,
   FailureEvidence,
   RestoreBehavior,
+  RestoreEvent,
   SlotState,
   Stage,
 } from '@bench/bench-domain';
 
 export const EVENT_STREAM = 'bench:events';
-
-/** The restore engine's events as they travel (the same shape as @bench/restore-engine's RestoreEvent). */
-export type WireRestoreEvent =
-  | { type: 'stage'; stage: Stage; mode?: DeviceMode; at: number }
-  | {
-      type: 'progress';
-      stage: Stage;
-      percent: number;
-      bytesSent?: number;
-      bytesTotal?: number;
-      deviceOperation?: { code: number; name: string; percent?: number };
-      etaSeconds?: number;
-      at: number;
-    }
-  | {
-      type: 'device';
-      mode: DeviceMode;
-      ecid: string;
-      portPath?: string;
-      /** The phone's serial number when this sighting told it (recovery's SRNM). */
-      serialNumber?: string;
-      at: number;
-    }
-  | { type: 'firmware'; version: string; build: string; at: number }
-  | { type: 'battery'; percent: number; charging: boolean; at: number }
-  | { type: 'warning'; stage?: Stage; message: string; at: number }
-  | { type: 'device-log'; stage?: Stage; text: string; at: number }
-  | { type: 'failed'; failureClass: FailureClass; message: string; evidence: FailureEvidence; at: number }
-  | { type: 'done'; productVersion?: string; buildVersion?: string; at: number };
 
 export interface SlotRef {
   hostId: string;
@@ -106,7 +78,7 @@ export type BenchRecordEvent =
       ecid: string;
       startMode?: DeviceMode;
     } & SlotRef)
-  | ({ kind: 'restore.event'; runId: string; attempt: number; event: WireRestoreEvent } & SlotRef)
+  | ({ kind: 'restore.event'; runId: string; attempt: number; event: RestoreEvent } & SlotRef)
   | ({
       kind: 'attempt.ended';
       at: number;

@@ -7,3 +7,4 @@ export * from './locate/device-locator';
 export * from './idevicerestore';
 export * from './actions/kick-out';
 export * from './locate/survey';
+export * from './locate/mux-probe';

@@ -7,20 +7,11 @@ import { parseEcid, type DeviceMode } from '@bench/bench-domain';
 import {
   APPLE_USB_VENDOR_ID,
   ibootModeOfProductId,
-  LOCKDOWN_SERVICE_TYPE,
   parseIBootSerial,
-  RESTORED_SERVICE_TYPE,
   type UsbmuxDevice,
 } from '@bench/protocols';
-import { portPathOfLocation } from '@bench/restore-engine';
-import {
-  LockdownClient,
-  RestoredClient,
-  USB_SPEED_MBPS,
-  type UsbBus,
-  type UsbDeviceInfo,
-  type UsbmuxClient,
-} from '@bench/usb-transport';
+import { portPathOfLocation, probeMuxDevice } from '@bench/restore-engine';
+import { USB_SPEED_MBPS, type UsbBus, type UsbDeviceInfo, type UsbmuxClient } from '@bench/usb-transport';
 import type { Logger } from '@bench/logging';
 
 export interface PortPresence {
@@ -300,36 +291,12 @@ export class DeviceWatcher extends EventEmitter<DeviceWatcherEvents> {
     if (modern) identity.ecid = parseEcid(`0x${modern[1]}`);
     if (this.busy.has(portPath)) return identity;
     try {
-      const lockdown = await LockdownClient.open(this.usbmux, device.deviceId, { receiveTimeoutMs: 5_000 });
-      try {
-        const type = await lockdown.queryType();
-        if (type === LOCKDOWN_SERVICE_TYPE) {
-          identity.mode = 'normal';
-          const read = async (key: string) => lockdown.getValue(undefined, key);
-          const chip = await read('UniqueChipID');
-          if (typeof chip === 'number' || typeof chip === 'bigint') identity.ecid = parseEcid(chip);
-          const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-          identity.productType = text(await read('ProductType'));
-          identity.productVersion = text(await read('ProductVersion'));
-          identity.buildVersion = text(await read('BuildVersion'));
-          // For reports and certificates; a phone that will not tell it without pairing is still identified.
-          identity.serialNumber = text(await read('SerialNumber').catch(() => undefined));
-        } else if (type === RESTORED_SERVICE_TYPE) {
-          identity.mode = 'restore';
-        }
-        await lockdown.goodbye().catch(() => undefined);
-      } finally {
-        lockdown.close();
-      }
-      if (identity.mode === 'restore' && !identity.ecid) {
-        const restored = await RestoredClient.open(this.usbmux, device.deviceId, { receiveTimeoutMs: 5_000 });
-        try {
-          identity.ecid = parseEcid((await restored.hardwareInfo()).uniqueChipId);
-          await restored.goodbye().catch(() => undefined);
-        } finally {
-          restored.close();
-        }
-      }
+      const { mode, ...probed } = await probeMuxDevice(this.usbmux, device.deviceId, {
+        knownEcid: identity.ecid ? parseEcid(identity.ecid) : undefined,
+        details: true,
+      });
+      Object.assign(identity, probed);
+      if (mode) identity.mode = mode;
     } catch (error) {
       this.logger.debug(
         `${portPath}: could not identify usbmux device ${device.deviceId}: ${(error as Error).message}`,

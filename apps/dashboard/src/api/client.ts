@@ -22,6 +22,12 @@ export interface ApiResponses {
   slot: SlotDetailView;
   summary: SummaryView;
   batches: BatchView[];
+  createBatch: BatchView;
+  pauseBatch: BatchView;
+  resumeBatch: BatchView;
+  cancelBatch: BatchView;
+  /** The configuration in force; the dashboard reads the retry policies' names. */
+  config: { policies: Record<string, unknown> };
   /** The morning report page (HTML, not JSON: the client hands over the text). */
   batchReportHtml: string;
   startRun: unknown;

@@ -2,55 +2,80 @@
 // warnings it raised (a build that stopped being signed), and its morning report. Re-read when
 // the floor changes (at most every few seconds) and every half minute (a scheduled batch starts,
 // or waits in attention, without any slot changing).
-import type { BatchView } from '@bench/events';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import type { BatchAction, BatchView, BenchView } from '@bench/events';
+import { useState } from 'preact/hooks';
 import { messageOf, type ApiClient } from '../api/client';
-import { batchLine, orderBatches } from '../state/batches';
+import { useRefreshed } from '../api/use-refreshed';
+import { BATCH_ACTION_LABELS, batchLine, orderBatches } from '../state/batches';
+import { BatchForm } from './BatchForm';
 import { formatClock } from '../state/presentation';
 
-const MIN_REFRESH_INTERVAL_MS = 3000;
 const REFRESH_EVERY_MS = 30_000;
 
-export function BatchList({ api, floorKey }: { api: ApiClient; floorKey: string }) {
-  const [batches, setBatches] = useState<BatchView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const lastFetchAt = useRef(0);
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const controller = useRef(new AbortController());
-  const [tick, setTick] = useState(0);
+const ACTION_ROUTES = { pause: 'pauseBatch', resume: 'resumeBatch', cancel: 'cancelBatch' } as const;
 
-  useEffect(() => {
-    const timer = setInterval(() => setTick((n) => n + 1), REFRESH_EVERY_MS);
-    return () => {
-      clearInterval(timer);
-      clearTimeout(pending.current);
-      controller.current.abort();
-    };
-  }, []);
+export function BatchList({
+  api,
+  floorKey,
+  benches,
+}: {
+  api: ApiClient;
+  floorKey: string;
+  benches: readonly BenchView[];
+}) {
+  const {
+    data: batches,
+    error,
+    reload,
+    update,
+  } = useRefreshed((signal) => api('batches', { signal }), floorKey, { everyMs: REFRESH_EVERY_MS });
+  const [formOpen, setFormOpen] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
 
-  useEffect(() => {
-    if (pending.current) return;
-    const wait = Math.max(0, lastFetchAt.current + MIN_REFRESH_INTERVAL_MS - Date.now());
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      lastFetchAt.current = Date.now();
-      const { signal } = controller.current;
-      api('batches', { signal })
-        .then((next) => {
-          setBatches(next);
-          setError(null);
-        })
-        .catch((failure: unknown) => {
-          if (!signal.aborted) setError(messageOf(failure));
-        });
-    }, wait);
-  }, [api, floorKey, tick]);
+  /** Shows the batch as the server answered, at once, then reads the list again. */
+  const changed = (batch: BatchView) => {
+    update((current) => [batch, ...(current ?? []).filter((known) => known.id !== batch.id)]);
+    reload();
+  };
+  const act = (batchId: string, action: BatchAction) => {
+    if (action === 'cancel' && !window.confirm('Cancel this batch? Runs not yet started are dropped.'))
+      return;
+    api(ACTION_ROUTES[action], { params: { batchId }, body: {} })
+      .then((batch) => {
+        setActionError(null);
+        changed(batch);
+      })
+      .catch((failure: unknown) => setActionError(messageOf(failure)));
+  };
 
   const lines = batches ? orderBatches(batches).map((batch) => batchLine(batch, formatClock)) : [];
   return (
     <section data-testid="batches">
-      <h3>Batches</h3>
+      <div class="batches-head">
+        <h3>Batches</h3>
+        {!formOpen && (
+          <button class="link" onClick={() => setFormOpen(true)} data-testid="batch-new">
+            + new batch
+          </button>
+        )}
+      </div>
+      {formOpen && (
+        <BatchForm
+          api={api}
+          benches={benches}
+          onCreated={(batch) => {
+            setFormOpen(false);
+            changed(batch);
+          }}
+          onClose={() => setFormOpen(false)}
+        />
+      )}
       {error && <p class="error">{error}</p>}
+      {actionError && (
+        <p class="error" data-testid="batch-action-error">
+          {actionError}
+        </p>
+      )}
       {batches && lines.length === 0 && <p class="muted">No batches.</p>}
       <ul class="batches">
         {lines.map((line) => (
@@ -84,7 +109,19 @@ export function BatchList({ api, floorKey }: { api: ApiClient; floorKey: string 
                 ⚠ {warning}
               </div>
             ))}
-            {line.hasReport && <ReportButton api={api} batchId={line.id} />}
+            <div class="batch-buttons">
+              {line.actions.map((action) => (
+                <button
+                  key={action}
+                  class={action === 'cancel' ? 'danger' : ''}
+                  onClick={() => act(line.id, action)}
+                  data-testid={`batch-${action}`}
+                >
+                  {BATCH_ACTION_LABELS[action]}
+                </button>
+              ))}
+              {line.hasReport && <ReportButton api={api} batchId={line.id} />}
+            </div>
           </li>
         ))}
       </ul>

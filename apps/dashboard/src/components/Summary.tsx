@@ -1,57 +1,27 @@
 // The manager's summary: counts by state, throughput, success rate, the batches, where failures
 // come from, and which cables are wearing out. Re-fetched when the floor's counts change, at
 // most every few seconds (a batch finishing changes them many times a second).
-import type { SummaryView } from '@bench/events';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { messageOf, type ApiClient } from '../api/client';
+import type { BenchView } from '@bench/events';
+import type { ApiClient } from '../api/client';
+import { useRefreshed } from '../api/use-refreshed';
 import { formatRate, SLOT_STATES } from '../state/presentation';
 import { BatchList } from './BatchList';
 import { CableBadge, StateBadge } from './StateBadge';
 
-const MIN_REFRESH_INTERVAL_MS = 3000;
 const MAX_PORT_ROWS = 10;
 
 export function Summary({
   api,
   floorKey,
+  benches,
   onClose,
 }: {
   api: ApiClient;
   floorKey: string;
+  benches: readonly BenchView[];
   onClose: () => void;
 }) {
-  const [summary, setSummary] = useState<SummaryView | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const lastFetchAt = useRef(0);
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const controller = useRef(new AbortController());
-
-  useEffect(
-    () => () => {
-      clearTimeout(pending.current);
-      controller.current.abort();
-    },
-    [],
-  );
-
-  useEffect(() => {
-    // A change while a refresh is already scheduled is covered by that refresh.
-    if (pending.current) return;
-    const wait = Math.max(0, lastFetchAt.current + MIN_REFRESH_INTERVAL_MS - Date.now());
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      lastFetchAt.current = Date.now();
-      const { signal } = controller.current;
-      api('summary', { signal })
-        .then((next) => {
-          setSummary(next);
-          setError(null);
-        })
-        .catch((failure: unknown) => {
-          if (!signal.aborted) setError(messageOf(failure));
-        });
-    }, wait);
-  }, [api, floorKey]);
+  const { data: summary, error } = useRefreshed((signal) => api('summary', { signal }), floorKey);
 
   const failureClasses = summary
     ? Object.entries(summary.failuresByClass)
@@ -77,7 +47,7 @@ export function Summary({
             <Kpi name="finished runs" value={String(summary.finishedRuns)} />
           </div>
 
-          <BatchList api={api} floorKey={floorKey} />
+          <BatchList api={api} floorKey={floorKey} benches={benches} />
 
           <h3>Slots by state</h3>
           <ul class="state-counts">

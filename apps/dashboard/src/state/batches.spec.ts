@@ -1,5 +1,5 @@
 import type { BatchView } from '@bench/events';
-import { batchLine, FINISHED_BATCHES_SHOWN, orderBatches } from './batches';
+import { batchLine, batchRequest, emptyDraft, FINISHED_BATCHES_SHOWN, orderBatches } from './batches';
 
 function batch(overrides: Partial<BatchView> & { id: string }): BatchView {
   return {
@@ -29,6 +29,7 @@ function batch(overrides: Partial<BatchView> & { id: string }): BatchView {
     },
     prefetch: [],
     warnings: [],
+    actions: ['pause', 'cancel'],
     ...overrides,
   };
 }
@@ -123,5 +124,39 @@ describe('batchLine', () => {
     expect(line.wantsPerson).toBe(true);
     expect(line.message).toMatch(/no longer signed/);
     expect(line.warnings).toEqual(['second', 'first']);
+  });
+});
+
+describe('batchRequest', () => {
+  const draft = { ...emptyDraft(), name: ' Rack 3 overnight ', benchIds: ['rack-3'] };
+
+  it('asks for a name and a bench before anything goes to the server', () => {
+    expect(batchRequest({ ...draft, name: '  ' })).toEqual({ error: 'Give the batch a name.' });
+    expect(batchRequest({ ...draft, benchIds: [] })).toEqual({ error: 'Choose at least one bench.' });
+  });
+
+  it("starts now unless a time is given, with each bench's own policy unless one is chosen", () => {
+    expect(batchRequest(draft)).toEqual({
+      request: { name: 'Rack 3 overnight', firmware: 'latest', behavior: 'erase', benchIds: ['rack-3'] },
+    });
+    expect(batchRequest({ ...draft, firmware: ' 22G100 ', behavior: 'update', policy: 'overnight' })).toEqual(
+      {
+        request: {
+          name: 'Rack 3 overnight',
+          firmware: '22G100',
+          behavior: 'update',
+          benchIds: ['rack-3'],
+          policy: 'overnight',
+        },
+      },
+    );
+  });
+
+  it("reads the start time as the browser's local time and sends it as ISO 8601", () => {
+    const result = batchRequest({ ...draft, startAt: '2026-12-07T22:00' });
+    expect(result).toMatchObject({ request: { startAt: new Date(2026, 11, 7, 22, 0).toISOString() } });
+    expect(batchRequest({ ...draft, startAt: 'tonight' })).toEqual({
+      error: "The start time 'tonight' is not a time.",
+    });
   });
 });

@@ -1,7 +1,7 @@
 // Batches as the manager's summary panel lists them: the ones still under way first (a batch
 // waiting in attention first of all), then the newest finished ones; each reduced to the lines a
 // person reads across the room. Pure, so the wording is unit-tested.
-import type { BatchView } from '@bench/events';
+import type { BatchAction, BatchView, CreateBatchRequest } from '@bench/events';
 
 /** Finished batches kept in the list (the newest), after every unfinished one. */
 export const FINISHED_BATCHES_SHOWN = 5;
@@ -32,6 +32,8 @@ export interface BatchLine {
   warnings: string[];
   /** Whether its report says anything yet (it has runs). */
   hasReport: boolean;
+  /** The buttons it offers (pause, resume, cancel), as the server allows them now. */
+  actions: BatchAction[];
 }
 
 export function orderBatches(batches: readonly BatchView[]): BatchView[] {
@@ -71,5 +73,54 @@ export function batchLine(batch: BatchView, formatTime: (iso: string) => string)
     message: batch.message,
     warnings: [...batch.warnings].sort((a, b) => b.at.localeCompare(a.at)).map((warning) => warning.message),
     hasReport: progress.total > 0,
+    actions: batch.actions,
   };
 }
+
+/** The new-batch form as the manager fills it in. */
+export interface BatchDraft {
+  name: string;
+  /** `latest` or a build such as 22G100 (the server checks the form). */
+  firmware: string;
+  behavior: 'erase' | 'update';
+  benchIds: string[];
+  /** An `<input type="datetime-local">` value (the browser's local time), empty for now. */
+  startAt: string;
+  /** A retry policy of bench.config.yaml, empty for each bench's own. */
+  policy: string;
+}
+
+export function emptyDraft(): BatchDraft {
+  return { name: '', firmware: 'latest', behavior: 'erase', benchIds: [], startAt: '', policy: '' };
+}
+
+/**
+ * The request the form makes, or what is missing in words. Only what the form alone can tell
+ * (a name, a bench, a readable time); the server checks the rest and its message is shown.
+ */
+export function batchRequest(draft: BatchDraft): { request: CreateBatchRequest } | { error: string } {
+  const name = draft.name.trim();
+  if (!name) return { error: 'Give the batch a name.' };
+  if (draft.benchIds.length === 0) return { error: 'Choose at least one bench.' };
+  const request: CreateBatchRequest = {
+    name,
+    firmware: draft.firmware.trim() || 'latest',
+    behavior: draft.behavior,
+    benchIds: draft.benchIds,
+  };
+  if (draft.startAt) {
+    // A datetime-local value has no zone: the Date constructor reads it as local time.
+    const at = new Date(draft.startAt);
+    if (Number.isNaN(at.getTime())) return { error: `The start time '${draft.startAt}' is not a time.` };
+    request.startAt = at.toISOString();
+  }
+  if (draft.policy) request.policy = draft.policy;
+  return { request };
+}
+
+/** A button's words for a batch action. */
+export const BATCH_ACTION_LABELS: Record<BatchAction, string> = {
+  pause: 'Pause',
+  resume: 'Resume',
+  cancel: 'Cancel',
+};

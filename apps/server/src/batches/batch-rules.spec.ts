@@ -1,5 +1,6 @@
 import type { PrefetchOutcome } from '@bench/jobs';
 import {
+  allowedActions,
   BATCH_STATES,
   parseStartAt,
   prefetchProblems,
@@ -55,6 +56,23 @@ describe('batch transitions', () => {
       refused: 'the batch is already cancelled',
     });
     expect(transition('done', 'cancel', { hasRuns: true })).toEqual({ refused: 'the batch is already done' });
+  });
+});
+
+describe('the actions a batch offers', () => {
+  it('are exactly the ones its transitions allow', () => {
+    const offered = Object.fromEntries(
+      BATCH_STATES.map((state) => [state, allowedActions(state, { hasRuns: true })]),
+    );
+    expect(offered).toEqual({
+      scheduled: ['pause', 'cancel'],
+      prefetching: ['pause', 'cancel'],
+      running: ['pause', 'cancel'],
+      paused: ['resume', 'cancel'],
+      attention: ['resume', 'cancel'],
+      done: [],
+      cancelled: [],
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 // The rules of a batch, without I/O: which operator action is allowed in which state and where
 // it leads, when a scheduled batch starts, how often signing is re-checked, what the agents'
 // pre-fetch answers mean, and how progress is counted. BatchService applies them.
-import type { BatchProgress, BatchState } from '@bench/events';
+import type { BatchAction, BatchProgress, BatchState } from '@bench/events';
 import type { PrefetchOutcome } from '@bench/jobs';
 
 export const BATCH_STATES = [
@@ -14,7 +14,9 @@ export const BATCH_STATES = [
   'cancelled',
 ] as const satisfies readonly BatchState[];
 
-export type BatchAction = 'pause' | 'resume' | 'cancel';
+export type { BatchAction };
+
+const BATCH_ACTIONS = ['pause', 'resume', 'cancel'] as const satisfies readonly BatchAction[];
 
 /** Run states that are not ended (held: kept off its port's queue while the batch is paused). */
 export const UNFINISHED_RUN_STATES = ['queued', 'held', 'running'] as const;
@@ -41,6 +43,11 @@ export function transition(state: string, action: BatchAction, context: { hasRun
       if (state === 'done' || state === 'cancelled') return { refused: `the batch is already ${state}` };
       return { to: 'cancelled' };
   }
+}
+
+/** The actions `transition` allows in `state` (what the dashboard offers). */
+export function allowedActions(state: string, context: { hasRuns: boolean }): BatchAction[] {
+  return BATCH_ACTIONS.filter((action) => 'to' in transition(state, action, context));
 }
 
 /** How long until a batch scheduled at `at` starts (0: now). */

@@ -1,7 +1,7 @@
 // A batch row as the API shows it: its choice of slots, its progress counted from its runs, what
 // the pre-fetch found per host and model, and the warnings raised while it waited or ran.
 import type { BatchPrefetchView, BatchView, BatchWarningView } from '@bench/events';
-import { progressOf, readJson, type StoredWarning } from './batch-rules';
+import { allowedActions, progressOf, readJson, type StoredWarning } from './batch-rules';
 import type { PrefetchState } from './batch-steps';
 
 export interface BatchViewRow {
@@ -26,6 +26,7 @@ export interface BatchViewRow {
 
 export function batchView(row: BatchViewRow): BatchView {
   const prefetch = readJson<PrefetchState | null>(row.prefetch, null);
+  const progress = progressOf(row.runStates);
   return {
     id: row.id,
     name: row.name,
@@ -42,7 +43,8 @@ export function batchView(row: BatchViewRow): BatchView {
     finishedAt: row.finishedAt?.toISOString() ?? null,
     runStates: row.runStates,
     message: row.message,
-    progress: progressOf(row.runStates),
+    progress,
+    actions: allowedActions(row.state, { hasRuns: progress.total > 0 }),
     prefetch: (prefetch?.outcomes ?? []).map((outcome): BatchPrefetchView => ({
       hostId: outcome.hostId,
       productType: outcome.productType,

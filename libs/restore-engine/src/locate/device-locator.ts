@@ -8,21 +8,13 @@ import {
   APPLE_USB_VENDOR_ID,
   ibootModeOfProductId,
   parseIBootSerial,
-  LOCKDOWN_SERVICE_TYPE,
-  RESTORED_SERVICE_TYPE,
   type IBootMode,
   type UsbmuxDevice,
 } from '@bench/protocols';
-import {
-  LockdownClient,
-  RestoredClient,
-  UsbmuxError,
-  type UsbBus,
-  type UsbDeviceInfo,
-  type UsbmuxClient,
-} from '@bench/usb-transport';
+import { UsbmuxError, type UsbBus, type UsbDeviceInfo, type UsbmuxClient } from '@bench/usb-transport';
 import { TransientUsbError } from '@bench/bench-domain';
 import type { EngineLogger } from '../engine-types';
+import { probeMuxDevice } from './mux-probe';
 
 export type DeviceLocation =
   | {
@@ -194,31 +186,9 @@ export class DeviceLocator {
       return identity;
     }
     try {
-      const lockdown = await LockdownClient.open(this.usbmux, device.deviceId, { receiveTimeoutMs: 5_000 });
-      try {
-        const type = await lockdown.queryType();
-        if (type === LOCKDOWN_SERVICE_TYPE) {
-          identity.mode = 'normal';
-          if (!identity.ecid) {
-            const value = await lockdown.getValue(undefined, 'UniqueChipID');
-            if (typeof value === 'number' || typeof value === 'bigint') identity.ecid = parseEcid(value);
-          }
-        } else if (type === RESTORED_SERVICE_TYPE) {
-          identity.mode = 'restore';
-        }
-        await lockdown.goodbye().catch(() => undefined);
-      } finally {
-        lockdown.close();
-      }
-      if (identity.mode === 'restore' && !identity.ecid) {
-        const restored = await RestoredClient.open(this.usbmux, device.deviceId, { receiveTimeoutMs: 5_000 });
-        try {
-          identity.ecid = parseEcid((await restored.hardwareInfo()).uniqueChipId);
-          await restored.goodbye().catch(() => undefined);
-        } finally {
-          restored.close();
-        }
-      }
+      const probe = await probeMuxDevice(this.usbmux, device.deviceId, { knownEcid: identity.ecid });
+      identity.mode = probe.mode;
+      identity.ecid = probe.ecid;
     } catch (error) {
       signal?.throwIfAborted();
       this.logger.debug(`could not identify usbmux device ${device.deviceId}: ${(error as Error).message}`);
