@@ -26,13 +26,21 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!plist/)'],
 };
 
+/** A project's per-test budget (see test/support/tier-timeout.js for why not `testTimeout`). */
+function tierTimeout(ms) {
+  return {
+    globals: { TIER_TIMEOUT_MS: ms },
+    setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.js'],
+  };
+}
+
 module.exports = {
   projects: [
     {
       ...common,
       displayName: 'unit',
       // Unit specs do no I/O, but some do real crypto (RSA keys for pair records): slow on a busy CI machine.
-      testTimeout: 30_000,
+      ...tierTimeout(30_000),
       testMatch: [
         '<rootDir>/apps/*/src/**/*.spec.ts',
         '<rootDir>/libs/*/src/**/*.spec.ts',
@@ -45,14 +53,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       // These tests start processes (the CLI, bench start, real tools); on a busy 2-core CI
       // machine a CLI start alone can take seconds. Timing targets live in benchmarks.
-      testTimeout: 60_000,
+      ...tierTimeout(60_000),
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'],
-      testTimeout: 120_000,
+      ...tierTimeout(120_000),
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
     {
@@ -61,7 +69,7 @@ module.exports = {
       // input against whole processes; each file records its figures for the summary line.
       displayName: 'chaos',
       testMatch: ['<rootDir>/test/chaos/**/*.chaos.ts'],
-      testTimeout: 10 * 60_000,
+      ...tierTimeout(10 * 60_000),
       globalSetup: '<rootDir>/test/chaos/global-setup.ts',
     },
   ],
