@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  type BatchNoticeBody,
   type BatchView,
   type CreateBatchRequest,
   type ErrorBody,
@@ -17,13 +18,18 @@ import { isAlive, postgresTestDatabase, runBench, tempDir, waitFor, type TestDat
 import { startBench, type RunningBench } from '../e2e/bench-process.helper';
 import { launchBrowser, logIn, openDashboard, screenshot } from '../e2e/dashboard.helper';
 import { ApiClient } from '../support/api-client';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(240_000);
 
 const HOST = 'batch-pc';
 const SIM_BUILD = '22G100';
 // Two shelves of three slots on the simulated hub; no auto-start: only batches restore here.
-const CONFIG = `
+const HOOK_SECRET = 'a-secret-for-batch-webhooks';
+const config = (hookUrl: string) => `
+alerts:
+  webhooks:
+    - { url: "${hookUrl}", secret: "${HOOK_SECRET}", states: [], batches: [attention, warning, done] }
 hosts:
   - id: ${HOST}
     benches:
@@ -55,12 +61,17 @@ describe('batches', () => {
   let simControl: string;
   const { dir, remove } = tempDir('bench-batches-');
 
+  const receiver = new WebhookReceiver();
+  /** Batch notices the webhook received for one batch, in order. */
+  const noticesOf = (batchId: string) =>
+    receiver.bodies<BatchNoticeBody>().filter((body) => body.batch.id === batchId);
+
   beforeAll(async () => {
-    const config = path.join(dir, 'bench.config.yaml');
-    writeFileSync(config, CONFIG);
+    const configFile = path.join(dir, 'bench.config.yaml');
+    writeFileSync(configFile, config(await receiver.start()));
     database = postgresTestDatabase();
     bench = await startBench(['--simulate', '6', '--speed', '50'], {
-      BENCH_CONFIG: config,
+      BENCH_CONFIG: configFile,
       BENCH_HOST_ID: HOST,
       DATABASE_URL: database.url,
     });
@@ -85,6 +96,7 @@ describe('batches', () => {
   });
 
   afterAll(async () => {
+    receiver.close();
     await records?.close();
     await bench?.stop();
     await database?.drop();
@@ -416,6 +428,43 @@ describe('batches', () => {
     expect(done.progress).toMatchObject({ total: 3, done: 3 });
     expect(done.prefetch.every((p) => p.signing === 'signed')).toBe(true);
     await manager.call('cancelBatch', { batchId: waiting.body.id }, {});
+
+    // The webhook that asked for batch notices heard each of them once, signed.
+    await waitFor(
+      () => (noticesOf(now.body.id).some((n) => n.notice === 'done') ? true : undefined),
+      10_000,
+      'the done notice of the batch that waited in attention',
+    );
+    expect(noticesOf(waiting.body.id).map((n) => n.notice)).toEqual(expect.arrayContaining(['warning']));
+    expect(noticesOf(waiting.body.id)[0]).toMatchObject({
+      type: 'batch',
+      message: expect.stringMatching(/^tonight: .*build 22G100 \(iOS [\d.]+\) is no longer signed/),
+      batch: { id: waiting.body.id, name: 'tonight', state: 'scheduled', firmware: SIM_BUILD },
+    });
+    expect(noticesOf(now.body.id)).toEqual([
+      expect.objectContaining({
+        notice: 'attention',
+        message: expect.stringMatching(/^unsigned now: .*the build is no longer signed \(TSS status 94\)/),
+        batch: expect.objectContaining({
+          state: 'attention',
+          reportPath: `/api/batches/${now.body.id}/report.html`,
+        }),
+      }),
+      expect.objectContaining({
+        notice: 'done',
+        message: 'unsigned now: 3 of 3 done',
+        batch: expect.objectContaining({
+          state: 'done',
+          progress: expect.objectContaining({ total: 3, done: 3 }),
+        }),
+      }),
+    ]);
+    for (const hook of receiver.hooks)
+      expect(hook.headers['x-bench-signature']).toBe(WebhookReceiver.expectedSignature(hook, HOOK_SECRET));
+    // The first test's batch ended done once, so it was told once; no slot alerts (states: []).
+    const doneNotices = receiver.bodies<BatchNoticeBody>().filter((n) => n.notice === 'done');
+    expect(doneNotices.map((n) => n.batch.name).sort()).toEqual(['Shelf A overnight', 'unsigned now']);
+    expect(receiver.bodies<{ type: string }>().every((body) => body.type === 'batch')).toBe(true);
   });
 
   it('a manager makes, pauses, resumes and cancels a batch from the dashboard', async () => {

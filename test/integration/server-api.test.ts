@@ -2,8 +2,6 @@
 // --simulate`): the auth matrix (issue 8 acceptance 3), validation and the one error body,
 // operator actions carried out by the agent, alerts with signed webhooks, and the OpenAPI
 // document.
-import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -21,6 +19,7 @@ import {
 import { tempDir, waitFor } from '@bench/testing';
 import { startBench, type RunningBench } from '../e2e/bench-process.helper';
 import { addUser, ApiClient } from '../support/api-client';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(180_000);
 
@@ -30,41 +29,20 @@ faults:
   - { slot: "1-1.2", at: { stage: verify }, fault: "status:53", times: 2 }
 `;
 
-interface Hook {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
-  );
-}
-
 describe('server API', () => {
   let bench: RunningBench;
   let admin: ApiClient;
   let manager: ApiClient;
   let technician: ApiClient;
-  const hooks: Hook[] = [];
-  const receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      hooks.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
+  const receiver = new WebhookReceiver();
+  const hooks = receiver.hooks;
   const sockets: Socket[] = [];
   const { dir, remove } = tempDir('bench-api-');
 
   beforeAll(async () => {
-    const hookPort = await listen(receiver);
+    const hookUrl = await receiver.start();
     const config = path.join(dir, 'bench.config.yaml');
-    writeFileSync(
-      config,
-      `alerts:\n  webhooks:\n    - { url: "http://127.0.0.1:${hookPort}/bench", secret: "${SECRET}" }\n`,
-    );
+    writeFileSync(config, `alerts:\n  webhooks:\n    - { url: "${hookUrl}", secret: "${SECRET}" }\n`);
     const faults = path.join(dir, 'faults.yaml');
     writeFileSync(faults, FAULTS);
     bench = await startBench(['--simulate', '2', '--speed', '50', '--faults', faults], {
@@ -80,7 +58,6 @@ describe('server API', () => {
 
   afterAll(async () => {
     for (const socket of sockets) socket.close();
-    receiver.closeAllConnections();
     receiver.close();
     await bench?.stop();
     remove();
@@ -305,9 +282,7 @@ describe('server API', () => {
     );
     const body = JSON.parse(hook.body) as { type: string; alert: AlertMessage };
     expect(body).toMatchObject({ type: 'alert', alert: { state: 'bricked', portPath: '1-1.2' } });
-    const timestamp = String(hook.headers['x-bench-timestamp']);
-    const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${hook.body}`).digest('hex')}`;
-    expect(hook.headers['x-bench-signature']).toBe(expected);
+    expect(hook.headers['x-bench-signature']).toBe(WebhookReceiver.expectedSignature(hook, SECRET));
     // Once per state change: the same bricked slot does not alert again.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(hooks.filter((h) => h.body.includes('"1-1.2"'))).toHaveLength(1);

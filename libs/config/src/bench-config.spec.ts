@@ -104,4 +104,22 @@ describe('parseBenchConfig', () => {
     const error = expectConfigError('hosts: []\nhosts: []\n');
     expect(error.message).toMatch(/^bench\.config\.yaml:2:1: invalid YAML: Map keys must be unique/);
   });
+
+  it('reads webhooks: alert states by default, batch notices when asked, and refuses a hook for nothing', () => {
+    const hook = 'url: "https://chat.example/hook", secret: "0123456789abcdef"';
+    const config = parseBenchConfig(
+      `alerts:\n  webhooks:\n    - { ${hook} }\n    - { ${hook}, states: [], batches: [attention, done] }\n`,
+      FILE,
+    );
+    expect(config.alerts.webhooks.map(({ states, batches }) => ({ states, batches }))).toEqual([
+      { states: ['stuck', 'bricked', 'attention', 'quarantined'], batches: [] },
+      { states: [], batches: ['attention', 'done'] },
+    ]);
+    const never = expectConfigError(`alerts:\n  webhooks:\n    - { ${hook}, states: [] }\n`);
+    expect(never.message).toMatch(
+      /^bench\.config\.yaml:3:\d+: alerts\.webhooks\[0\]\.states: a webhook with no states and no batches would never be called/,
+    );
+    const unknown = expectConfigError(`alerts:\n  webhooks:\n    - { ${hook}, batches: [finished] }\n`);
+    expect(unknown.message).toMatch(/alerts\.webhooks\[0\]\.batches\[0\]: .*attention/);
+  });
 });

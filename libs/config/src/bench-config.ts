@@ -60,18 +60,25 @@ const PolicySchema = z.strictObject({
 
 const ALERT_STATES = ['stuck', 'bricked', 'attention', 'quarantined'] as const;
 
-const WebhookSchema = z.strictObject({
-  url: z
-    .string()
-    .url('expected an http(s) URL')
-    .refine((url) => /^https?:\/\//.test(url), 'expected an http(s) URL'),
-  /** Signs each body (HMAC-SHA256) so the receiver can check it came from this bench. */
-  secret: z.string().min(16, 'expected a secret of at least 16 characters'),
-  states: z
-    .array(z.enum(ALERT_STATES))
-    .min(1)
-    .default([...ALERT_STATES]),
-});
+const BATCH_NOTICES = ['attention', 'warning', 'done'] as const;
+
+const WebhookSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .url('expected an http(s) URL')
+      .refine((url) => /^https?:\/\//.test(url), 'expected an http(s) URL'),
+    /** Signs each body (HMAC-SHA256) so the receiver can check it came from this bench. */
+    secret: z.string().min(16, 'expected a secret of at least 16 characters'),
+    /** Slot states that post an alert (`[]`: none, for a hook that only hears about batches). */
+    states: z.array(z.enum(ALERT_STATES)).default([...ALERT_STATES]),
+    /** What a batch says: it waits for a person, a build it needs stopped being signed, it ended. */
+    batches: z.array(z.enum(BATCH_NOTICES)).default([]),
+  })
+  .refine((hook) => hook.states.length + hook.batches.length > 0, {
+    message: 'a webhook with no states and no batches would never be called',
+    path: ['states'],
+  });
 
 const AlertsSchema = z.strictObject({
   webhooks: z.array(WebhookSchema).default([]),
@@ -88,7 +95,8 @@ export type BenchConfigEntry = z.infer<typeof BenchSchema>;
 export type HostConfig = z.infer<typeof HostSchema>;
 export type WebhookConfig = z.infer<typeof WebhookSchema>;
 export type AlertState = (typeof ALERT_STATES)[number];
-export { ALERT_STATES };
+export type BatchNotice = (typeof BATCH_NOTICES)[number];
+export { ALERT_STATES, BATCH_NOTICES };
 
 export interface BenchConfig {
   file: string | null;

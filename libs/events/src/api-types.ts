@@ -405,3 +405,24 @@ export interface RestoreCertificate {
   digest: string;
   signature: { algorithm: 'Ed25519'; value: string };
 }
+
+/**
+ * The body a webhook gets for a batch (`batches:` in its config): it waits for a person
+ * (`attention`), a build it needs stopped being signed (`warning`), or it ended (`done`).
+ */
+export interface BatchNoticeBody {
+  type: 'batch';
+  notice: 'attention' | 'warning' | 'done';
+  /** One line for a chat message, starting with the batch's name. */
+  message: string;
+  at: number;
+  batch: {
+    id: string;
+    name: string;
+    state: string;
+    firmware: string;
+    progress: BatchProgress;
+    /** The morning report's path on the server (a manager's session or token opens it). */
+    reportPath: string;
+  };
+}

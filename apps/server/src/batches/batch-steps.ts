@@ -28,6 +28,7 @@ import {
   UNFINISHED_RUN_STATES,
   type StoredWarning,
 } from './batch-rules';
+import { doneMessage, type BatchNotices } from './batch-notices';
 import type { BatchScheduler } from './batch-scheduler';
 
 export type BatchRow = NonNullable<Awaited<ReturnType<BatchRepository['find']>>>;
@@ -89,6 +90,8 @@ export interface BatchStepsDeps {
   logger: Logger;
   /** How often a scheduled or running batch asks the agents again whether its builds are signed. */
   signingRecheckMs: number;
+  /** Webhooks that hear about a batch waiting for a person, a warning, or its end. */
+  notices: BatchNotices;
 }
 
 export class BatchSteps {
@@ -344,6 +347,7 @@ export class BatchSteps {
         .map(([state, n]) => `${n} ${state}`)
         .join(', ');
       this.logger.info(`${named(batch)} done: ${counts}`);
+      this.deps.notices.notify({ ...batch, state: 'done' }, 'done', doneMessage(batch));
       await this.deps.scheduler.unschedule(batch.id);
     }
   }
@@ -511,6 +515,7 @@ export class BatchSteps {
     });
     for (const warning of raised) {
       this.logger.warn(`${named(batch)}: ${warning.message}`);
+      this.deps.notices.notify(batch, 'warning', `${batch.name}: ${warning.message}`);
       await this.events.publish({
         kind: 'batch.warning',
         at: Date.parse(warning.at),
@@ -532,8 +537,10 @@ export class BatchSteps {
     message: string,
     fields: { prefetch?: string } = {},
   ): Promise<void> {
-    if (await this.deps.batches.transition(batch.id, from, 'attention', { message, ...fields }))
+    if (await this.deps.batches.transition(batch.id, from, 'attention', { message, ...fields })) {
       this.logger.warn(`${named(batch)} needs attention: ${message}`);
+      this.deps.notices.notify({ ...batch, state: 'attention' }, 'attention', `${batch.name}: ${message}`);
+    }
   }
 
   /** The chosen slots (one by one, and every slot of the chosen benches) with what each shows now. */

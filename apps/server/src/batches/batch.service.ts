@@ -22,6 +22,7 @@ import type { AuthUser } from '../auth/auth.service';
 import { SlotDirectory } from '../live/slot-directory';
 import { RunService } from '../records/run.service';
 import { parseStartAt, signingRecheckMs, transition, type BatchAction } from './batch-rules';
+import { BatchNotices } from './batch-notices';
 import { BatchScheduler, type BatchJobData } from './batch-scheduler';
 import { BatchSteps, type BatchRow } from './batch-steps';
 import { batchView } from './batch-view';
@@ -65,6 +66,7 @@ export class BatchService implements OnApplicationBootstrap, OnApplicationShutdo
       logger: rootLogger,
       // A simulated bench runs its clock faster: signing is re-checked as often in its time.
       signingRecheckMs: signingRecheckMs(env.simulate?.speed ?? 1),
+      notices: new BatchNotices(config, rootLogger.child({ component: 'Batches' })),
     });
   }
 
