@@ -56,24 +56,20 @@ export function BatchForm({
 
   return (
     <form class="batch-form" data-testid="batch-form" onSubmit={submit}>
-      <label>
-        Name
-        <input
-          name="name"
-          value={draft.name}
-          placeholder="Rack 3 overnight"
-          onInput={(e) => set('name', e.currentTarget.value)}
-        />
-      </label>
-      <label>
-        Firmware
-        <input
-          name="firmware"
-          value={draft.firmware}
-          title='"latest" (newest signed for each model) or a build such as 22G100'
-          onInput={(e) => set('firmware', e.currentTarget.value)}
-        />
-      </label>
+      <TextField
+        label="Name"
+        name="name"
+        value={draft.name}
+        placeholder="Rack 3 overnight"
+        onInput={(value) => set('name', value)}
+      />
+      <TextField
+        label="Firmware"
+        name="firmware"
+        value={draft.firmware}
+        title='"latest" (newest signed for each model) or a build such as 22G100'
+        onInput={(value) => set('firmware', value)}
+      />
       <label>
         Restore
         <select
@@ -138,5 +134,25 @@ export function BatchForm({
         </button>
       </div>
     </form>
+  );
+}
+
+function TextField({
+  label,
+  onInput,
+  ...input
+}: {
+  label: string;
+  name: string;
+  value: string;
+  placeholder?: string;
+  title?: string;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <input {...input} onInput={(e) => onInput(e.currentTarget.value)} />
+    </label>
   );
 }
