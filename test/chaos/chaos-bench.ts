@@ -187,3 +187,30 @@ export async function settledLedger(
   }
   return check;
 }
+
+/**
+ * What a stalled chaos round looked like, for its failure message: each phone's slot as the floor
+ * sees it (state, stage, attempt, detail) and each run's attempts with their failure classes.
+ */
+export async function stallSnapshot(slots: LiveSlots, prisma: BenchPrisma): Promise<string> {
+  const lines: string[] = [];
+  for (const slot of await slots.all().catch(() => [])) {
+    if (!slot.ecid && slot.state === 'empty') continue;
+    const age = Math.round((Date.now() - slot.updatedAt) / 1000);
+    lines.push(
+      `slot ${slot.portPath}: ${slot.state}${slot.stage ? `/${slot.stage}` : ''} ecid ${slot.ecid ?? '-'} ` +
+        `run ${slot.runId ?? '-'} attempt ${slot.attempt ?? '-'}/${slot.maxAttempts ?? '-'} ` +
+        `(${age} s ago)${slot.detail ? `: ${slot.detail}` : ''}`,
+    );
+  }
+  const runs = await prisma.run
+    .findMany({ include: { attempts: { orderBy: { number: 'asc' } } } })
+    .catch(() => []);
+  for (const run of runs) {
+    const attempts = run.attempts
+      .map((a) => `#${a.number} ${a.outcome ?? 'open'}${a.failureClass ? ` ${a.failureClass}` : ''}`)
+      .join(', ');
+    lines.push(`run ${run.id} ${run.deviceEcid}: ${run.state}; attempts ${attempts || 'none'}`);
+  }
+  return lines.join('\n');
+}

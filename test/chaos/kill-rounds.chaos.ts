@@ -14,6 +14,7 @@ import {
   LiveSlots,
   outputTail,
   settledLedger,
+  stallSnapshot,
   waitForRestart,
   type LedgerCheck,
 } from './chaos-bench';
@@ -89,7 +90,10 @@ async function killRounds(name: string, rounds: number, benches: RunningBench[])
       runsDuplicated: ledger.duplicated,
       crashes: crashCount(exitReport(bench.process.output)),
     });
-    throw new Error(`${(error as Error).message}\n${hostId} output:\n${outputTail(bench, 200)}`);
+    const snapshot = await stallSnapshot(slots, bench.database().prisma).catch((e: Error) => e.message);
+    throw new Error(
+      `${(error as Error).message}\n${hostId} now:\n${snapshot}\n${hostId} output:\n${outputTail(bench, 200)}`,
+    );
   } finally {
     slots.close();
   }
