@@ -27,12 +27,11 @@ import { RestoreProcessor } from './jobs/restore-processor';
 import { UploadAdmissionControl } from './jobs/upload-admission';
 import { DeviceWatcher, type PortPresence } from './ports/device-watcher';
 import { PortRegistry, type PortInfo } from './ports/port-registry';
+import { DonePhones } from './slots/done-phones';
 import { SlotBoard } from './slots/slot-board';
 
 const HEARTBEAT_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 30_000;
-/** A done phone away this long was taken off the port (a re-enumeration is back within a second). */
-const DONE_PHONE_AWAY_MS = 3_000;
 
 @Injectable()
 export class AgentService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -50,8 +49,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   private live?: LiveState;
   private admission?: UploadAdmissionControl;
   private heartbeat?: NodeJS.Timeout;
-  /** Done slots whose phone left: emptied unless the phone is back soon (onLeft). */
-  private readonly emptyingDone = new Map<string, NodeJS.Timeout>();
+  private donePhones?: DonePhones;
   private readonly shutdown = new AbortController();
   private readonly autoRequested = new Set<string>();
   readonly wrongDevice = new Set<string>();
@@ -92,6 +90,8 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       this.io.usbmux,
       this.rootLogger.child({ component: 'DeviceWatcher' }),
     );
+    const watcher = this.watcher;
+    this.donePhones = new DonePhones(this.board, (portPath) => watcher.presence(portPath) !== undefined);
     this.health = new HealthMonitor(
       env.hostId,
       registry,
@@ -152,7 +152,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       'stopping: no new jobs; running restores stop at a safe point and resume after a restart',
     );
     clearInterval(this.heartbeat);
-    for (const timer of this.emptyingDone.values()) clearTimeout(timer);
+    this.donePhones?.stop();
     this.shutdown.abort();
     this.health?.stop();
     this.watcher?.stop();
@@ -253,6 +253,13 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       return;
     }
     if (slot?.state === 'quarantined') return;
+    if (
+      slot?.state === 'empty' &&
+      this.donePhones?.returned(presence.portPath, presence.ecid, presence.mode)
+    ) {
+      this.logger.info(`${presence.portPath}: ${presence.ecid} is back on its slot: still done`);
+      return;
+    }
     this.board?.setState(presence.portPath, 'idle', {
       ecid: presence.ecid,
       mode: presence.mode,
@@ -304,17 +311,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     )
       return;
     if (slot?.state === 'done') {
-      // The watcher may report the phone's last re-enumeration (its reboot into the new iOS) only
-      // after the run ended: a done phone that is back at once stays done; one taken away leaves
-      // the slot empty a moment later.
-      const timer = setTimeout(() => {
-        this.emptyingDone.delete(portPath);
-        if (this.watcher?.presence(portPath) !== undefined || this.board?.get(portPath)?.state !== 'done')
-          return;
-        this.board?.setState(portPath, 'empty', { ecid: undefined, mode: undefined, detail: undefined });
-      }, DONE_PHONE_AWAY_MS);
-      clearTimeout(this.emptyingDone.get(portPath));
-      this.emptyingDone.set(portPath, timer);
+      this.donePhones?.left(portPath);
       return;
     }
     this.board?.setState(portPath, 'empty', { ecid: undefined, mode: undefined, detail: undefined });
