@@ -78,6 +78,8 @@ export class SimBench implements BenchActions {
   private readonly timers = new Set<() => void>();
   /** Phones whose flaky-cable loop runs (one loop per phone, however often it is re-plugged). */
   private readonly flaky = new Set<SimPhone>();
+  /** How often a person unplugged each phone (a glitching cable re-plugs only a phone nobody moved since). */
+  private readonly handMoves = new Map<SimPhone, number>();
   private batteryTimer?: () => void;
   private endpoints?: SimBenchEndpoints;
 
@@ -165,7 +167,16 @@ export class SimBench implements BenchActions {
     this.faults.startPersistent(phone);
   }
 
+  /**
+   * A person takes the phone off its port (the control API, a test). A fault's pending re-plug
+   * of this phone is dropped: a cable that glitched must not put back a phone someone took away.
+   */
   unplug(phone: SimPhone): string | undefined {
+    this.handMoves.set(phone, (this.handMoves.get(phone) ?? 0) + 1);
+    return this.disconnect(phone);
+  }
+
+  private disconnect(phone: SimPhone): string | undefined {
     const port = this.portOf(phone);
     if (port) this.bus.unplug(port);
     return port;
@@ -218,8 +229,9 @@ export class SimBench implements BenchActions {
   // --- BenchActions: what the fault engine does to the bench ---
 
   pullCable(phone: SimPhone, replugAfterMs?: number): void {
-    const port = this.unplug(phone);
-    if (port && replugAfterMs !== undefined) this.after(replugAfterMs, () => this.replug(phone, port));
+    const moves = this.handMoves.get(phone) ?? 0;
+    const port = this.disconnect(phone);
+    if (port && replugAfterMs !== undefined) this.after(replugAfterMs, () => this.replug(phone, port, moves));
   }
 
   killBattery(phone: SimPhone): void {
@@ -255,16 +267,21 @@ export class SimBench implements BenchActions {
         phone.stage !== 'ios' &&
         this.faults.active(phone, 'flaky-cable')
       ) {
+        const moves = this.handMoves.get(phone) ?? 0;
         this.bus.unplug(port);
-        this.after(2_000, () => this.replug(phone, port));
+        this.after(2_000, () => this.replug(phone, port, moves));
       }
       this.after(meanMs * (0.5 + this.random.next()), drop);
     };
     this.after(meanMs * (0.5 + this.random.next()), drop);
   }
 
-  /** Puts a phone back where it was, unless someone moved it (or another phone took the port) meanwhile. */
-  private replug(phone: SimPhone, port: string): void {
+  /**
+   * Puts a phone back where it was after a cable glitch, unless a person unplugged or moved it
+   * since (`moves` was its hand-move count then), or another phone took the port meanwhile.
+   */
+  private replug(phone: SimPhone, port: string, moves: number): void {
+    if ((this.handMoves.get(phone) ?? 0) !== moves) return;
     if (!this.bus.phoneAt(port) && !this.portOf(phone)) this.plug(phone, port);
   }
 
