@@ -10,7 +10,7 @@ import {
   parseIBootSerial,
   type UsbmuxDevice,
 } from '@bench/protocols';
-import { portPathOfLocation, probeMuxDevice } from '@bench/restore-engine';
+import { ecidOfUdid, portPathOfLocation, probeMuxDevice } from '@bench/restore-engine';
 import { USB_SPEED_MBPS, type UsbBus, type UsbDeviceInfo, type UsbmuxClient } from '@bench/usb-transport';
 import type { Logger } from '@bench/logging';
 
@@ -287,8 +287,7 @@ export class DeviceWatcher extends EventEmitter<DeviceWatcherEvents> {
     const known = this.identities.get(key);
     if (known?.mode) return known;
     const identity: Identity = { ...known };
-    const modern = /^[0-9A-F]{8}-([0-9A-F]{16})$/i.exec(device.serialNumber);
-    if (modern) identity.ecid = parseEcid(`0x${modern[1]}`);
+    identity.ecid = ecidOfUdid(device.serialNumber) ?? identity.ecid;
     if (this.busy.has(portPath)) return identity;
     try {
       const { mode, ...probed } = await probeMuxDevice(this.usbmux, device.deviceId, {

@@ -14,7 +14,7 @@ import {
 import { UsbmuxError, type UsbBus, type UsbDeviceInfo, type UsbmuxClient } from '@bench/usb-transport';
 import { TransientUsbError } from '@bench/bench-domain';
 import type { EngineLogger } from '../engine-types';
-import { probeMuxDevice } from './mux-probe';
+import { ecidOfUdid, probeMuxDevice } from './mux-probe';
 
 export type DeviceLocation =
   | {
@@ -39,8 +39,6 @@ interface MuxIdentity {
   ecid?: Ecid;
   mode?: 'normal' | 'restore';
 }
-
-const MODERN_UDID = /^([0-9A-F]{8})-([0-9A-F]{16})$/i;
 
 export class DeviceNotFoundError extends TransientUsbError {}
 
@@ -178,8 +176,7 @@ export class DeviceLocator {
     const known = this.muxIdentities.get(device.deviceId);
     if (known?.mode && known.ecid) return known;
     const identity: MuxIdentity = { ...known };
-    const udid = MODERN_UDID.exec(device.serialNumber);
-    if (udid) identity.ecid = parseEcid(`0x${udid[2]}`);
+    identity.ecid = ecidOfUdid(device.serialNumber) ?? identity.ecid;
     // Someone else's phone (by UDID) is not probed: we never talk to phones we do not own.
     if (identity.ecid !== undefined && identity.ecid !== this.ecid) {
       this.muxIdentities.set(device.deviceId, identity);

@@ -16,6 +16,14 @@ export interface MuxProbe {
 }
 
 const PROBE_TIMEOUT_MS = 5_000;
+/** A modern UDID is `CPID-ECID` (8 and 16 hex digits); older ones are 40 hex digits with no ECID. */
+const MODERN_UDID = /^[0-9A-F]{8}-([0-9A-F]{16})$/i;
+
+/** The ECID a usbmux UDID carries, when it is a modern one. */
+export function ecidOfUdid(udid: string): Ecid | undefined {
+  const modern = MODERN_UDID.exec(udid);
+  return modern ? parseEcid(`0x${modern[1]}`) : undefined;
+}
 
 /** Asks the phone behind usbmux `deviceId`; throws when it does not answer (the caller decides). */
 export async function probeMuxDevice(

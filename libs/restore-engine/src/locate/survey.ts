@@ -5,20 +5,12 @@ import { parseEcid, type Ecid } from '@bench/bench-domain';
 import {
   APPLE_USB_VENDOR_ID,
   ibootModeOfProductId,
-  LOCKDOWN_SERVICE_TYPE,
   parseIBootSerial,
-  RESTORED_SERVICE_TYPE,
   type UsbmuxDevice,
 } from '@bench/protocols';
-import {
-  LockdownClient,
-  RestoredClient,
-  UsbmuxError,
-  USB_SPEED_MBPS,
-  type UsbBus,
-  type UsbmuxClient,
-} from '@bench/usb-transport';
+import { UsbmuxError, USB_SPEED_MBPS, type UsbBus, type UsbmuxClient } from '@bench/usb-transport';
 import { portPathOfLocation } from './device-locator';
+import { ecidOfUdid, probeMuxDevice } from './mux-probe';
 
 export interface SeenDevice {
   mode: 'dfu' | 'recovery' | 'wtf' | 'port-dfu' | 'normal' | 'restore' | 'unknown';
@@ -96,36 +88,13 @@ async function describeMuxDevice(
     portPath,
     speedMbps: device.connectionSpeed === undefined ? undefined : device.connectionSpeed / 1e6,
   };
-  const modern = /^[0-9A-F]{8}-([0-9A-F]{16})$/i.exec(device.serialNumber);
-  if (modern) seen.ecid = parseEcid(`0x${modern[1]}`);
+  seen.ecid = ecidOfUdid(device.serialNumber);
   try {
-    const lockdown = await LockdownClient.open(usbmux, device.deviceId, { receiveTimeoutMs: 5_000 });
-    try {
-      const type = await lockdown.queryType();
-      if (type === LOCKDOWN_SERVICE_TYPE) {
-        seen.mode = 'normal';
-        const chip = await lockdown.getValue(undefined, 'UniqueChipID');
-        if (typeof chip === 'number' || typeof chip === 'bigint') seen.ecid = parseEcid(chip);
-        const productType = await lockdown.getValue(undefined, 'ProductType');
-        const productVersion = await lockdown.getValue(undefined, 'ProductVersion');
-        if (typeof productType === 'string') seen.productType = productType;
-        if (typeof productVersion === 'string') seen.productVersion = productVersion;
-      } else if (type === RESTORED_SERVICE_TYPE) {
-        seen.mode = 'restore';
-      }
-      await lockdown.goodbye().catch(() => undefined);
-    } finally {
-      lockdown.close();
-    }
-    if (seen.mode === 'restore' && !seen.ecid) {
-      const restored = await RestoredClient.open(usbmux, device.deviceId, { receiveTimeoutMs: 5_000 });
-      try {
-        seen.ecid = parseEcid((await restored.hardwareInfo()).uniqueChipId);
-        await restored.goodbye().catch(() => undefined);
-      } finally {
-        restored.close();
-      }
-    }
+    const probe = await probeMuxDevice(usbmux, device.deviceId, { knownEcid: seen.ecid, details: true });
+    if (probe.mode) seen.mode = probe.mode;
+    seen.ecid = probe.ecid;
+    seen.productType = probe.productType;
+    seen.productVersion = probe.productVersion;
   } catch (error) {
     seen.error = (error as Error).message;
   }
