@@ -88,8 +88,14 @@ export async function startUsbEmulation(
       UMOCKDEV_DIR: root,
     }),
     async settled(timeoutMs) {
-      await bridge.settled(timeoutMs);
-      if (failures.length) throw new Error(`${failures[0].message}\nharness log:\n${log}`);
+      try {
+        await bridge.settled(timeoutMs);
+      } catch (error) {
+        if (failures.length) throw new Error(`${failures[0].message}\nharness log:\n${log}`);
+        throw new Error(
+          `${errorMessage(error)}\nharness threads and log:\n${await dumpThreads(harness, () => log)}`,
+        );
+      }
     },
     get log() {
       return log;
@@ -97,6 +103,17 @@ export async function startUsbEmulation(
     close: () => stop(harness, bridge, exited, dir),
   };
 }
+
+/** The harness's Python stacks (faulthandler on SIGUSR1) and everything it printed. */
+async function dumpThreads(harness: ChildProcess, log: () => string): Promise<string> {
+  if (harness.exitCode === null && harness.signalCode === null) {
+    harness.kill('SIGUSR1');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return log();
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 async function stop(harness: ChildProcess, bridge: UsbBridge, exited: Promise<void>, dir: string) {
   await bridge.close();

@@ -14,8 +14,10 @@ Facts and pitfalls: docs/reference/umockdev-usb-emulation.md (shared docs).
 """
 import collections
 import errno
+import faulthandler
 import json
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -414,6 +416,9 @@ def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
+    # A test whose testbed stops catching up sends SIGUSR1: every thread's stack goes to stderr
+    # (the test's error shows it), so a hang says where it is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     Harness(sys.argv[1]).run()
     return 0
 

@@ -223,6 +223,29 @@ describe('UsbBridge', () => {
     ]);
   });
 
+  it('names the add the harness never answered when the testbed does not catch up', async () => {
+    expect(await bridge.connected(1_000)).toBe('/tmp/umockdev.test');
+    await harness.acknowledgeAll(5);
+    const { message } = await harness.next('add');
+    await expect(bridge.settled(200)).rejects.toThrow(
+      new RegExp(`within 200 ms \\(unanswered: add 05ac:1281 on 1-1\\.3 \\(${message.dev}\\)\\)$`),
+    );
+    harness.send({ t: 'added', dev: message.dev });
+    await bridge.settled(1_000);
+  });
+
+  it('fails settled at once with the error of an add the harness could not make', async () => {
+    expect(await bridge.connected(1_000)).toBe('/tmp/umockdev.test');
+    await harness.acknowledgeAll(5);
+    const { message } = await harness.next('add');
+    harness.send({ t: 'error', dev: message.dev, message: "add: KeyError('x')" });
+    // Not the timeout's message: settled does not wait for an answer that will never come.
+    await expect(bridge.settled(5_000)).rejects.toThrow(
+      `umockdev harness (${message.dev}): add: KeyError('x')`,
+    );
+    errors.splice(0);
+  });
+
   it('reports harness errors', async () => {
     await mirrorAll();
     harness.send({ t: 'error', dev: 'x', message: 'add: refused' });

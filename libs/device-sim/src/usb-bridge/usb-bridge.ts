@@ -60,7 +60,8 @@ export class UsbBridge {
   private readonly decoder = new BridgeFrameDecoder(HarnessMessage);
   /** add/remove messages in bus order; each waits for the work before it. */
   private queue: Promise<void> = Promise.resolve();
-  private unacknowledged = 0;
+  /** add/remove messages the harness has not answered yet, oldest first. */
+  private readonly unanswered: { type: 'add' | 'remove'; dev: string; what: string }[] = [];
   private readonly settleWaiters: (() => void)[] = [];
   private readonly failures: Error[] = [];
   /** Every add and remove sent to the harness, in order. */
@@ -97,13 +98,19 @@ export class UsbBridge {
     return withTimeout(this.helloPromise, timeoutMs, 'the umockdev harness did not connect');
   }
 
-  /** Resolves when the testbed shows the simulated bus as it is now (every add/remove done). */
+  /**
+   * Resolves when the testbed shows the simulated bus as it is now (every add/remove done);
+   * rejects at once with the first harness error (an add or remove it failed is never answered).
+   */
   async settled(timeoutMs = 10_000): Promise<void> {
     const idle = new Promise<void>((resolve) => {
-      const check = () => (this.unacknowledged === 0 ? resolve() : this.settleWaiters.push(check));
+      const check = () =>
+        this.unanswered.length === 0 || this.failures.length ? resolve() : this.settleWaiters.push(check);
       void this.queue.then(check);
     });
-    await withTimeout(idle, timeoutMs, 'the umockdev testbed did not catch up with the simulated bus');
+    await withTimeout(idle, timeoutMs, 'the umockdev testbed did not catch up with the simulated bus', () =>
+      this.unanswered.length ? ` (unanswered: ${this.unanswered.map((u) => u.what).join(', ')})` : '',
+    );
     this.throwFailures();
   }
 
@@ -184,9 +191,9 @@ export class UsbBridge {
         this.inflight.get(message.seq)?.abort();
         return;
       case 'added':
+        return this.acknowledge('add', message.dev);
       case 'removed':
-        this.acknowledge();
-        return;
+        return this.acknowledge('remove', message.dev);
       case 'error':
         this.fail(new Error(`umockdev harness${message.dev ? ` (${message.dev})` : ''}: ${message.message}`));
         return;
@@ -201,6 +208,7 @@ export class UsbBridge {
   private fail(error: Error): void {
     this.failures.push(error);
     this.options.onError?.(error);
+    this.wakeSettleWaiters();
   }
 
   private throwFailures(): void {
@@ -267,20 +275,28 @@ export class UsbBridge {
     this.devices.delete(info.id);
     device.presence.abort();
     this.enqueue(async () => {
-      this.unacknowledged++;
-      this.history.push({ type: 'remove', ...this.describe(info.portPath, info.busNumber, info.address) });
+      const event: BridgeEvent = {
+        type: 'remove',
+        ...this.describe(info.portPath, info.busNumber, info.address),
+      };
+      this.history.push(event);
+      this.expectAnswer(event, info.id);
       this.send({ t: 'remove', dev: info.id });
     });
   }
 
   private add(dev: string, device: SysfsDevice, serve: boolean, interfaces: number[]): void {
-    this.unacknowledged++;
     this.added.set(`${device.busNumber}/${device.address}`, {
       vendorId: device.descriptors.readUInt16LE(8),
       productId: device.descriptors.readUInt16LE(10),
       served: serve,
     });
-    this.history.push({ type: 'add', ...this.describe(device.portPath, device.busNumber, device.address) });
+    const event: BridgeEvent = {
+      type: 'add',
+      ...this.describe(device.portPath, device.busNumber, device.address),
+    };
+    this.history.push(event);
+    this.expectAnswer(event, dev);
     this.send({
       t: 'add',
       dev,
@@ -304,9 +320,24 @@ export class UsbBridge {
     });
   }
 
-  private acknowledge(): void {
-    this.unacknowledged = Math.max(0, this.unacknowledged - 1);
-    if (this.unacknowledged > 0) return;
+  private expectAnswer(event: BridgeEvent, dev: string): void {
+    const ids = `${hex4(event.vendorId)}:${hex4(event.productId)}`;
+    this.unanswered.push({
+      type: event.type,
+      dev,
+      what: `${event.type} ${ids} on ${event.portPath} (${dev})`,
+    });
+  }
+
+  private acknowledge(type: 'add' | 'remove', dev: string): void {
+    const index = this.unanswered.findIndex((u) => u.type === type && u.dev === dev);
+    if (index < 0)
+      return this.fail(new Error(`the umockdev harness answered a ${type} of ${dev} never sent`));
+    this.unanswered.splice(index, 1);
+    if (this.unanswered.length === 0) this.wakeSettleWaiters();
+  }
+
+  private wakeSettleWaiters(): void {
     const waiters = this.settleWaiters.splice(0);
     for (const wake of waiters) wake();
   }
@@ -416,9 +447,19 @@ function statusOf(error: unknown): number {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+
+function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  message: string,
+  detail: () => string = () => '',
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${message} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${message} within ${timeoutMs} ms${detail()}`)),
+      timeoutMs,
+    );
     promise.then(
       (value) => {
         clearTimeout(timer);
