@@ -16,6 +16,8 @@ const FINAL_RUN_STATES = ['done', 'failed', 'cancelled'];
 export class LiveSlots {
   private readonly redis: Redis;
   private readonly live: LiveState;
+  /** Each slot's state/stage as this reader saw it change (for a stall's diagnosis). */
+  private readonly seen = new Map<string, { last: string; trace: string[] }>();
 
   constructor(
     redisUrl: string,
@@ -26,8 +28,25 @@ export class LiveSlots {
     this.live = new LiveState(this.redis);
   }
 
-  all(): Promise<LiveSlot[]> {
-    return this.live.slots(this.hostId);
+  async all(): Promise<LiveSlot[]> {
+    const slots = await this.live.slots(this.hostId);
+    for (const slot of slots) this.note(slot);
+    return slots;
+  }
+
+  /** What each slot showed, change by change, with the wall-clock time this reader saw it. */
+  trace(): string[] {
+    return [...this.seen.entries()].map(([port, { trace }]) => `seen on ${port}: ${trace.join(' → ')}`);
+  }
+
+  private note(slot: LiveSlot): void {
+    const shown = `${slot.state}${slot.stage ? `/${slot.stage}` : ''}${slot.attempt ? ` #${slot.attempt}` : ''}`;
+    const entry = this.seen.get(slot.portPath) ?? { last: '', trace: [] };
+    this.seen.set(slot.portPath, entry);
+    if (entry.last === shown) return;
+    entry.last = shown;
+    entry.trace.push(`${new Date().toISOString().slice(11, 23)} ${shown}`);
+    if (entry.trace.length > 40) entry.trace.shift();
   }
 
   /** Slots with a phone on them. */
@@ -212,5 +231,6 @@ export async function stallSnapshot(slots: LiveSlots, prisma: BenchPrisma): Prom
       .join(', ');
     lines.push(`run ${run.id} ${run.deviceEcid}: ${run.state}; attempts ${attempts || 'none'}`);
   }
+  lines.push(...slots.trace());
   return lines.join('\n');
 }

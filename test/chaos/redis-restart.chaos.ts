@@ -49,6 +49,8 @@ describe('Redis restart mid-batch', () => {
       BENCH_CONFIG: config,
       REDIS_URL: redis.url,
       BENCH_SIM_OS_SIZE: String(32 * 1024 * 1024),
+      // Uploads that last seconds, so one is surely seen under way (see kill-rounds.chaos.ts).
+      BENCH_SIM_CONTROLLER_MBPS: '4',
     });
     const running = bench;
     await addUser(running.home, 'max', 'manager', 'manager-password');

@@ -13,6 +13,9 @@ describe('agent killed mid-upload', () => {
   it('recovers the job after a restart and finishes every run exactly once', async () => {
     bench = await startBench(['--simulate', '2', '--speed', '10'], {
       BENCH_SIM_OS_SIZE: String(96 * 1024 * 1024),
+      // A 16 Mbit/s controller: the two uploads last seconds each, longer than a `bench status`
+      // poll, so one is surely seen under way (at USB 2.0 speed they pass in under a second).
+      BENCH_SIM_CONTROLLER_MBPS: '16',
     });
     const uploading = await waitFor(
       async () =>
