@@ -4,11 +4,13 @@
 // signing checks: a build the signing server stops signing raises a warning on a waiting batch,
 // and a batch that starts while it is unsigned waits in attention until it is signed again.
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
   type BatchNoticeBody,
   type BatchView,
   type CreateBatchRequest,
+  type CreateTokenResponse,
   type ErrorBody,
   type RunView,
   type SlotView,
@@ -344,6 +346,105 @@ describe('batches', () => {
     const b3Run = (await runsOf(id)).find((r) => r.slotId === b3.id) as RunView;
     expect(b3Run).toMatchObject({ state: 'cancelled', attempts: [] });
     expect((await technician.call('resumeSlot', { slotId: b3.id }, {})).status).toBe(202);
+  });
+
+  it('bench batch: makes, lists, shows, pauses, resumes and cancels a batch from a terminal', async () => {
+    const cli = (args: string[], env: NodeJS.ProcessEnv = {}, input?: string) =>
+      runBench(['batch', ...args], {
+        env: { PATH: process.env.PATH, BENCH_HOME: bench.home, DATABASE_URL: database.url, ...env },
+        input,
+      });
+    // As a manager with a password on standard input; the server found from var/run/bench.json.
+    const asMax = (args: string[]) =>
+      cli([...args, '--user', 'max', '--password-stdin'], {}, 'manager-password\n');
+    const inAnHour = new Date(Date.now() + 3600_000).toISOString();
+
+    const made = await asMax([
+      'create',
+      '--name',
+      'CLI shelf A',
+      '--bench',
+      'shelf-a',
+      '--firmware',
+      SIM_BUILD,
+      '--at',
+      inAnHour,
+      '--policy',
+      'overnight',
+      '--json',
+    ]);
+    expect({ code: made.code, stderr: made.stderr }).toEqual({ code: 0, stderr: '' });
+    const created = JSON.parse(made.stdout) as BatchView;
+    expect(created).toMatchObject({
+      name: 'CLI shelf A',
+      firmwareSelector: SIM_BUILD,
+      behavior: 'erase',
+      benchIds: ['shelf-a'],
+      policy: 'overnight',
+      scheduledAt: inAnHour,
+      createdBy: 'max',
+    });
+    expect((await batch(created.id)).name).toBe('CLI shelf A');
+
+    const listed = await asMax(['list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID +NAME +STATE +FIRMWARE +START +PROGRESS$/);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${created.id} +CLI shelf A +${created.state} +${SIM_BUILD} \\(erase\\)`, 'm'),
+    );
+
+    // With an API token instead of a login (what a cron job would use).
+    await addUser('ada', 'admin', 'admin-password');
+    const admin = await ApiClient.login(bench.serverUrl(), 'ada', 'admin-password');
+    const token = await admin.call<CreateTokenResponse>('createToken', {}, { name: 'cron' });
+    expect(token.status).toBe(201);
+    const shown = await cli(['show', created.id], { BENCH_API_TOKEN: token.body.token });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`CLI shelf A (${created.id})`);
+    expect(shown.stdout).toContain('  policy:    overnight');
+    expect(shown.stdout).toContain('  can now:   pause, cancel');
+
+    const paused = await asMax(['pause', created.id, '--json']);
+    expect(JSON.parse(paused.stdout)).toMatchObject({ state: 'paused', actions: ['resume', 'cancel'] });
+    const resumed = await asMax(['resume', created.id, '--json']);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ state: 'scheduled' });
+    const cancelled = await asMax(['cancel', created.id, '--reason', 'made from the CLI test']);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain('state:     cancelled — cancelled by max: made from the CLI test');
+
+    // What goes wrong is said on one line, with 2 for the command line and 1 for the server.
+    const badFirmware = await asMax(['create', '--name', 'x', '--bench', 'shelf-a', '--firmware', 'iOS 18']);
+    expect({ code: badFirmware.code, stderr: badFirmware.stderr }).toEqual({
+      code: 2,
+      stderr: `bench batch: --firmware 'iOS 18': expected "latest" or a build number such as 22G100\n`,
+    });
+    const unknownBench = await asMax(['create', '--name', 'x', '--bench', 'no-such-bench']);
+    expect(unknownBench.code).toBe(1);
+    expect(unknownBench.stderr).toMatch(/^bench batch: the server answered 400: .*no-such-bench/);
+    const unknown = await asMax(['show', 'no-such-batch']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^bench batch: the server answered 404: /);
+    const asTom = await cli(['list', '--user', 'tom', '--password-stdin'], {}, 'technician-password\n');
+    expect(asTom.code).toBe(1);
+    expect(asTom.stderr).toMatch(/^bench batch: the server answered 403: /);
+    const wrongPassword = await cli(['list', '--user', 'max', '--password-stdin'], {}, 'not-it\n');
+    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.stderr).toMatch(/^bench batch: the server answered 401: /);
+    const anonymous = await cli(['list']);
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toMatch(/sign in with --user NAME .* or set BENCH_API_TOKEN/);
+    // A port nothing listens on any more.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const nobody = await cli(['list', '--server', `http://127.0.0.1:${port}`], {
+      BENCH_API_TOKEN: token.body.token,
+    });
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toBe(
+      `bench batch: no answer from the server at http://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}); is bench running?\n`,
+    );
   });
 
   it('warns when a waiting batch’s build stops being signed, and waits in attention when it starts unsigned', async () => {

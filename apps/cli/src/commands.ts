@@ -1,5 +1,6 @@
 // Every `bench` verb registers itself here (one import and one array entry per verb).
 import type { Command } from 'commander';
+import { registerBatch } from './batch/register';
 import { registerClassifyLog } from './classify-log/register';
 import { registerDevices } from './devices/register';
 import { registerDoctor } from './doctor/register';
@@ -26,6 +27,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerDevices,
   registerStatus,
   registerUser,
+  registerBatch,
   registerReport,
   registerVerifyCertificate,
 ];

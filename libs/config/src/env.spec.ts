@@ -41,4 +41,14 @@ describe('loadEnv', () => {
       /exclude each other/,
     );
   });
+
+  it('takes where API commands reach the server and their token', () => {
+    expect(loadEnv({}, '/x').apiClient).toEqual({ serverUrl: undefined, token: undefined });
+    expect(
+      loadEnv({ BENCH_SERVER_URL: 'http://bench-server:8080/', BENCH_API_TOKEN: 'bt_abc' }, '/x').apiClient,
+    ).toEqual({ serverUrl: 'http://bench-server:8080', token: 'bt_abc' });
+    expect(() => loadEnv({ BENCH_SERVER_URL: 'bench-server:8080' }, '/x')).toThrow(
+      'BENCH_SERVER_URL="bench-server:8080": expected http://HOST:PORT',
+    );
+  });
 });

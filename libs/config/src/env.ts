@@ -60,6 +60,13 @@ const EnvSchema = z.object({
   BENCH_SHOP_NAME: z.string().trim().min(1, 'expected a shop name').max(200).optional(),
   /** The shop's Ed25519 private key (PEM) that signs certificates; created on first use. */
   BENCH_SHOP_KEY: z.string().min(1).optional(),
+  /** Where API commands (`bench batch`) reach the server (default: this PC's running `bench start`). */
+  BENCH_SERVER_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(:\d{1,5})?\/?$/, 'expected http://HOST:PORT')
+    .optional(),
+  /** An API token (made by an admin: POST /api/tokens) for API commands, instead of a login. */
+  BENCH_API_TOKEN: z.string().min(1).optional(),
 });
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -98,6 +105,8 @@ export interface BenchEnv {
   /** Who signs restore certificates: the shop's name, its private key and the public key exported beside it. */
   shop: { name: string; keyFile: string; publicKeyFile: string };
   log: { level: z.infer<typeof EnvSchema>['LOG_LEVEL']; pretty: boolean };
+  /** How CLI commands that call the API reach the server and sign in. */
+  apiClient: { serverUrl?: string; token?: string };
 }
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): BenchEnv {
@@ -174,6 +183,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, cwd = process.c
       level: e.LOG_LEVEL,
       pretty: e.LOG_FORMAT ? e.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
     },
+    apiClient: { serverUrl: e.BENCH_SERVER_URL?.replace(/\/$/, ''), token: e.BENCH_API_TOKEN },
   };
 }
 

@@ -96,13 +96,16 @@ export interface StartRunRequest {
 export interface CancelRunRequest {
   reason?: string;
 }
+/** A batch's firmware: "latest" (the newest signed build for each model) or a build such as 22G100. */
+export const FIRMWARE_SELECTOR = /^(latest|[0-9]{1,2}[A-Z][0-9]{1,5}[a-z]?)$/;
+
 /**
  * A batch: restore the phones on some slots (or whole benches) to one firmware selector, now or
  * at `startAt`, with a retry policy of bench.config.yaml (e.g. `overnight`: more retries).
  */
 export interface CreateBatchRequest {
   name: string;
-  /** "latest" (the newest signed build for each model) or a build such as 22G100. */
+  /** "latest" (the newest signed build for each model) or a build such as 22G100 (FIRMWARE_SELECTOR). */
   firmware: string;
   behavior: 'erase' | 'update';
   /** Slot ids; at least one of slotIds and benchIds. */

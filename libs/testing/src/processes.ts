@@ -18,13 +18,14 @@ export interface RunResult {
 /** Runs the built `bench` CLI (bin/bench.js) like a user would and collects its output. */
 export function runBench(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; root?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; root?: string; input?: string } = {},
 ): Promise<RunResult> {
   const root = options.root ?? REPO_ROOT;
   return runProcess(process.execPath, [path.join(root, 'bin', 'bench.js'), ...args], {
     cwd: options.cwd ?? root,
     env: options.env,
     timeoutMs: options.timeoutMs,
+    input: options.input,
   });
 }
 

@@ -11,6 +11,7 @@ import {
   MIN_PASSWORD_LENGTH,
   UserRepository,
 } from '@bench/persistence';
+import { readStdinLine } from '../read-stdin';
 
 export interface UserAddOptions {
   username: string;
@@ -27,21 +28,13 @@ export interface Io {
 
 const defaultIo: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin };
 
-async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
-
 async function choosePassword(
   options: { password?: string; passwordStdin?: boolean },
   io: Io,
 ): Promise<{ password: string; generated: boolean } | string> {
   if (options.password !== undefined && options.passwordStdin)
     return 'give --password or --password-stdin, not both';
-  const password = options.passwordStdin ? await readStdin(io.stdin) : options.password;
+  const password = options.passwordStdin ? await readStdinLine(io.stdin) : options.password;
   if (password === undefined) return { password: randomBytes(12).toString('base64url'), generated: true };
   if (password.length < MIN_PASSWORD_LENGTH)
     return `the password must have at least ${MIN_PASSWORD_LENGTH} characters`;

@@ -17,6 +17,7 @@ import {
   MinLength,
 } from 'class-validator';
 import {
+  FIRMWARE_SELECTOR,
   ROLES,
   type CancelBatchRequest,
   type CancelRunRequest,
@@ -32,7 +33,6 @@ import { MIN_PASSWORD_LENGTH } from '@bench/persistence';
 
 const ROLE_VALUES: Role[] = [...ROLES];
 const RUN_STATES = ['queued', 'held', 'running', 'done', 'failed', 'cancelled'];
-const FIRMWARE_SELECTOR = /^(latest|[0-9]{1,2}[A-Z][0-9]{1,5}[a-z]?)$/;
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 export class LoginDto implements LoginRequest {
