@@ -273,3 +273,38 @@ describe('restore engine: interruptions and failures', () => {
     harness.bench.unplug(phone);
   });
 });
+
+// With an 8 MiB filesystem the host has usually pushed the whole upload into socket buffers when
+// the battery dies, so it reads restored's warning in its message loop. With 64 MiB it is still
+// sending: the upload fails first, and the warning has to be found behind the ~40 progress
+// messages restored queued meanwhile (CI once classed this transient-usb, reading only 16).
+describe('restore engine: a battery that dies while the host is still sending the filesystem', () => {
+  let harness: EngineHarness;
+  beforeAll(async () => {
+    harness = await engineHarness({ osSize: 64 * 1024 * 1024 });
+  });
+  afterAll(() => harness.close());
+
+  it('is power, from the warning restored sent during the upload', async () => {
+    const phone = harness.bench.addPhone({ productType: 'iPhone10,1', stage: 'ios' });
+    harness.bench.faults.addRules([
+      {
+        ecid: phone.identity.ecid,
+        at: { stage: 'send-filesystem', progress: 40 },
+        fault: { kind: 'battery-dies' },
+        times: 1,
+      },
+    ]);
+    const outcome = await harness.restore(phone, { budgets: BUDGETS, discoveryTimeoutMs: 3_000 });
+    const failure = failureOf(outcome.error);
+    expect({ failureClass: failure.failureClass, message: failure.error.message }).toEqual({
+      failureClass: 'power',
+      message: expect.stringMatching(
+        /^the phone went away during send-filesystem after restored reported .*battery/,
+      ),
+    });
+    // It went through the failed upload, not the message loop.
+    expect(failure.error.evidence.detail).toMatch(/^ASR: connection failed during payload/);
+    harness.bench.unplug(phone);
+  });
+});

@@ -25,6 +25,7 @@ import {
   type RestoredHandlerContext,
 } from '@bench/usb-transport';
 import type { DeviceLocation } from '../locate/device-locator';
+import { readArrivedNotices } from './arrived-notices';
 import type { AttemptContext, PreparedRestore, StageScope } from '../attempt-context';
 
 type UsbmuxLocation = Extract<DeviceLocation, { via: 'usbmux' }>;
@@ -148,7 +149,10 @@ class SessionHandlers {
           // While we streamed, the device may have said why it is going (a battery warning on
           // restored's connection, unread because this handler holds the message loop): read
           // what already arrived before the failure is classified.
-          if (!handler.signal.aborted) await this.readArrivedNotices(handler);
+          if (!handler.signal.aborted)
+            await readArrivedNotices(handler.client, (notice) => {
+              if (notice.msgType === 'ProgressMsg') this.progress(notice);
+            });
           throw error;
         }
         return;
@@ -231,15 +235,6 @@ class SessionHandlers {
         : undefined,
       sep: personalizer.hasComponent('SEP') ? await personalizer.image('SEP') : undefined,
     });
-  }
-
-  /** Progress notices that arrived on restored's connection, read without waiting long for more. */
-  private async readArrivedNotices(handler: RestoredHandlerContext): Promise<void> {
-    for (let read = 0; read < 16; read++) {
-      const message = await handler.client.receiveMessage({ timeoutMs: 250 }).catch(() => undefined);
-      if (!message) return;
-      if (message.msgType === 'ProgressMsg') this.progress(message);
-    }
   }
 
   private async sendFilesystem(dataPort: number | undefined, signal: AbortSignal): Promise<void> {
