@@ -2,8 +2,6 @@
 // the server's API (the server pre-fetches, checks signing and schedules; the CLI only asks).
 // It signs in with BENCH_API_TOKEN, or as --user with a password from standard input or typed
 // at a prompt. Exit codes: 0 done, 1 the server refused or is unreachable, 2 bad arguments.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadEnv, type BenchEnv } from '@bench/config';
 import {
@@ -15,6 +13,7 @@ import {
   type LoginResponse,
 } from '@bench/events';
 import { readStdinLine } from '../read-stdin';
+import { readRunningBench } from '../running-bench';
 import { formatBatch, formatBatchList } from './batch-format';
 import { createBatchRequest, type CreateBatchOptions } from './batch-request';
 
@@ -110,22 +109,14 @@ async function run(
 
 /** --server, else BENCH_SERVER_URL, else the server a running `bench start` here reported, else the configured port. */
 export function serverUrl(env: BenchEnv, option?: string): string {
-  const given = option ?? env.apiClient.serverUrl;
-  if (given) {
-    if (!/^https?:\/\/[^\s/]+\/?$/.test(given))
-      throw new CommandFailure(`--server '${given}': expected http://HOST:PORT`, 2);
-    return given.replace(/\/$/, '');
+  if (option !== undefined) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(option))
+      throw new CommandFailure(`--server '${option}': expected http://HOST:PORT`, 2);
+    return option.replace(/\/$/, '');
   }
-  const stateFile = path.join(env.varDir, 'run', 'bench.json');
-  if (existsSync(stateFile)) {
-    try {
-      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { server?: { port?: number } | null };
-      if (state.server?.port) return `http://127.0.0.1:${state.server.port}`;
-    } catch {
-      // A state file being rewritten: fall back to the configured port.
-    }
-  }
-  return `http://127.0.0.1:${env.server.port}`;
+  if (env.apiClient.serverUrl) return env.apiClient.serverUrl; // checked by loadEnv
+  const port = readRunningBench(env)?.server?.port ?? env.server.port;
+  return `http://127.0.0.1:${port}`;
 }
 
 class ApiSession {

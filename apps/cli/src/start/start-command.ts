@@ -8,6 +8,7 @@ import { childEnvironment, loadBenchConfig, loadEnv } from '@bench/config';
 import { createLogger } from '@bench/logging';
 import { BenchDatabase, hashPassword, UserRepository } from '@bench/persistence';
 import { randomBytes } from 'node:crypto';
+import { runningBenchFile } from '../running-bench';
 import { ChildSupervisor } from './child-supervisor';
 import { resolveRedis, RedisUnavailableError, type ResolvedRedis } from './resolve-redis';
 
@@ -98,7 +99,7 @@ export async function startCommand(options: StartOptions): Promise<number> {
     await database.close();
   }
 
-  const stateFile = path.join(env.varDir, 'run', 'bench.json');
+  const stateFile = runningBenchFile(env);
   const ready: Partial<Record<AppName, ReadyMessage>> = {};
   const childEnv = childEnvironment({ REDIS_URL: redis.url, ...simulationEnv(options) });
   let finish: (code: number) => void = () => undefined;

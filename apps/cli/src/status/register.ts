@@ -1,19 +1,15 @@
 // `bench status`: every slot of every host, as the agents report it now (from Redis).
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { loadEnv, type BenchEnv } from '@bench/config';
 import { createRedis, HOST_ONLINE_MS, LiveState, type LiveSlot } from '@bench/jobs';
 import { runAction } from '../run-action';
+import { readRunningBench } from '../running-bench';
 
 /** REDIS_URL, else the Redis a running `bench start` uses (var/run/bench.json), else the local default. */
 function redisUrl(env: BenchEnv): string {
   if (env.redis.url) return env.redis.url;
-  const state = path.join(env.varDir, 'run', 'bench.json');
-  if (existsSync(state)) {
-    const url = (JSON.parse(readFileSync(state, 'utf8')) as { redis?: { url?: string } }).redis?.url;
-    if (url) return url;
-  }
+  const url = readRunningBench(env)?.redis?.url;
+  if (url) return url;
   return `redis://${env.redis.probe.host}:${env.redis.probe.port}`;
 }
 
